@@ -1,0 +1,1 @@
+"""BrightKitchen: the `brightkitchen` command, the demo, and the local services it starts."""
