@@ -8,6 +8,8 @@ import pytest
 
 from brightkitchen.services.mosquitto import MosquittoBroker, MqttUser
 
+pytest_plugins = ["tests.fixtures.rtsp", "tests.fixtures.edge", "tests.fixtures.api"]
+
 SITE = "site-1"
 EDGE = "edge-1"
 

@@ -1,0 +1,1 @@
+"""Synthetic canteen scenes: labelled images and scripted videos, deterministic by seed."""
