@@ -1,0 +1,50 @@
+# BrightKitchen: `make demo` runs the whole system; `make test` installs what the tests need and runs them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export ORT_DISABLE_TELEMETRY := 1
+export YOLO_OFFLINE := 1
+export BK_TEST_DATABASE_URL ?= postgresql+psycopg://bk_test:bk_test@127.0.0.1:5432/postgres
+
+.PHONY: install install-demo system-packages lint test test-fast demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[edge,api]"
+	touch $@
+
+system-packages:
+	bash scripts/install-system-packages.sh test
+
+install: system-packages $(VENV)/.installed-dev
+
+install-demo: $(VENV)/.installed-demo
+	bash scripts/install-system-packages.sh demo
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: install
+	bash scripts/ensure-postgres.sh
+	$(MAKE) lint
+	$(BIN)/pytest -q
+
+demo: install-demo
+	$(BIN)/brightkitchen demo
+
+bench: install
+	$(BIN)/python -m bench.detector
+
+clean:
+	rm -rf .demo var .pytest_cache .mypy_cache .ruff_cache

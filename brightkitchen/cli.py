@@ -1,0 +1,84 @@
+"""The `brightkitchen` command: one entry point, subcommands imported only when used.
+
+The API side never needs OpenCV or onnxruntime, so each subcommand imports its package lazily.
+"""
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def _detect(args: argparse.Namespace) -> int:
+    from detector.cli import run_detect
+
+    return run_detect(args.model, args.images, as_json=args.json, confidence=args.confidence)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from edge.config import check_config
+
+    return check_config(args.path)
+
+
+def _edge(args: argparse.Namespace) -> int:
+    from edge.__main__ import run_edge
+
+    return run_edge(args.config)
+
+
+def _api(args: argparse.Namespace) -> int:
+    from api.main import run_api
+
+    return run_api(args.host, args.port)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from brightkitchen.demo import run_demo
+
+    return run_demo(port=args.port, workdir=args.workdir)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="brightkitchen",
+        description="BrightKitchen (互联网+明厨亮灶): canteen food-safety monitoring.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    detect = commands.add_parser("detect", help="run a model on images and print its detections")
+    detect.add_argument("--model", type=Path, required=True, help="ultralytics-format ONNX model")
+    detect.add_argument("images", type=Path, nargs="+", metavar="IMAGE")
+    detect.add_argument("--json", action="store_true", help="print one JSON object")
+    detect.add_argument("--confidence", type=float, default=0.25, help="minimum confidence")
+    detect.set_defaults(handler=_detect)
+
+    check = commands.add_parser("check-config", help="validate an edge config file")
+    check.add_argument("path", type=Path)
+    check.set_defaults(handler=_check_config)
+
+    edge = commands.add_parser("edge", help="run an edge worker")
+    edge.add_argument("--config", type=Path, required=True)
+    edge.set_defaults(handler=_edge)
+
+    api = commands.add_parser("api", help="run the central service (settings from API_* env)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.set_defaults(handler=_api)
+
+    demo = commands.add_parser("demo", help="run broker, RTSP camera, edge and API on this machine")
+    demo.add_argument("--port", type=int, default=8000, help="HTTP port of the API")
+    demo.add_argument("--workdir", type=Path, default=Path(".demo"), help="state of the demo")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler = args.handler
+    result: int = handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
