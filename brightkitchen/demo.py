@@ -1,4 +1,4 @@
-"""`brightkitchen demo`: broker, RTSP camera, edge worker and API on this machine, on embedded defaults."""
+"""`brightkitchen demo`: broker, RTSP camera, edge worker and API on this machine."""
 
 import logging
 import os
@@ -35,9 +35,7 @@ def _demo_video(workdir: Path) -> Path:
     return path
 
 
-def edge_config(
-    *, rtsp_url: str, broker: MosquittoBroker, workdir: Path
-) -> dict[str, object]:
+def edge_config(*, rtsp_url: str, broker: MosquittoBroker, workdir: Path) -> dict[str, object]:
     return {
         "site": SITE,
         "edge": EDGE,
@@ -125,7 +123,9 @@ def run_demo(*, port: int, workdir: Path) -> int:
         while not stop.wait(1.0):
             for child in children:
                 if child.poll() is not None:
-                    logger.error("a demo process exited code=%s args=%s", child.returncode, child.args)
+                    logger.error(
+                        "a demo process exited code=%s args=%s", child.returncode, child.args
+                    )
                     return 1
     except KeyboardInterrupt:
         pass

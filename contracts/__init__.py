@@ -6,6 +6,7 @@ Exceptions: ContractError
 """
 
 from contracts.errors import ContractError, PayloadError, TopicError
+from contracts.identifiers import IDENTIFIER_PATTERN, Identifier, is_identifier
 from contracts.messages import (
     SCHEMA_VERSION,
     CameraState,
@@ -29,7 +30,6 @@ from contracts.topics import (
     status_topic,
     violation_topic,
 )
-from contracts.identifiers import IDENTIFIER_PATTERN, Identifier, is_identifier
 
 __all__ = [
     "IDENTIFIER_PATTERN",

@@ -1,4 +1,4 @@
-"""Identifiers of sites, edges, cameras, rules and zones: safe as MQTT topic levels and file names."""
+"""Identifiers of sites, edges, cameras, rules and zones: safe as topic levels and file names."""
 
 import re
 from typing import Annotated

@@ -18,7 +18,7 @@ from pydantic import (
 from contracts.errors import PayloadError
 from contracts.identifiers import Identifier
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 class ViolationKind(StrEnum):
@@ -64,7 +64,7 @@ class NormalizedBox(_Message):
 
 
 class ViolationEvent(_Message):
-    """One violation seen by an edge; `violation_id` is made on the edge and makes ingest idempotent."""
+    """One violation seen by an edge; its edge-made `violation_id` makes ingest idempotent."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
     violation_id: UUID

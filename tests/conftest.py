@@ -24,7 +24,9 @@ class BrokerUsers:
 @pytest.fixture(scope="session")
 def broker_users() -> BrokerUsers:
     return BrokerUsers(
-        edge=MqttUser("edge-1", "edge-secret", (f"topic readwrite brightkitchen/v1/{SITE}/{EDGE}/#",)),
+        edge=MqttUser(
+            "edge-1", "edge-secret", (f"topic readwrite brightkitchen/v1/{SITE}/{EDGE}/#",)
+        ),
         api=MqttUser("api", "api-secret", ("topic read brightkitchen/v1/#",)),
         tester=MqttUser("tester", "tester-secret", ("topic readwrite #",)),
     )

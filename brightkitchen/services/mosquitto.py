@@ -40,7 +40,9 @@ class MosquittoBroker:
             f"/usr/sbin/{executable}" if Path(f"/usr/sbin/{executable}").exists() else None
         )
         if found is None:
-            raise MosquittoNotInstalledError("mosquitto is not installed (apt-get install mosquitto)")
+            raise MosquittoNotInstalledError(
+                "mosquitto is not installed (apt-get install mosquitto)"
+            )
         self._executable = found
         self._workdir = workdir
         self.port = port if port is not None else free_port()

@@ -12,7 +12,7 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, *, host: str = "127.0.0.1", timeout_s: float = 10.0) -> None:
-    """Return once something accepts connections on host:port; raise TimeoutError after timeout_s."""
+    """Return once host:port accepts connections; raise TimeoutError after timeout_s."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:

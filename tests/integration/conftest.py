@@ -83,9 +83,10 @@ class LiveStream:
             raise AssertionError("live stream did not connect")
 
     def _read(self) -> None:
-        with self.api.client() as client, client.stream(
-            "GET", "/api/v1/live", timeout=httpx.Timeout(10, read=None)
-        ) as response:
+        with (
+            self.api.client() as client,
+            client.stream("GET", "/api/v1/live", timeout=httpx.Timeout(10, read=None)) as response,
+        ):
             response.raise_for_status()
             self.connected.set()
             event = ""
