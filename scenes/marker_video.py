@@ -7,6 +7,8 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
+from scenes.errors import SceneError
+
 MARKER_RGB = (230, 20, 20)
 MARKER_SIZE_PX = 64
 
@@ -17,7 +19,7 @@ _NOISE_AMPLITUDE = 6
 _GOP_FRAMES = 10
 
 
-class MarkerVideoError(ValueError):
+class MarkerVideoError(SceneError):
     """The arguments cannot describe a video (bad size, fps, duration or intervals)."""
 
 
@@ -32,13 +34,16 @@ def write_marker_video(
 ) -> None:
     """Write an H.264 MP4 (yuv420p, no B-frames, short GOP) of a tiled wall and a steel counter.
 
-    A saturated red square (RGB about MARKER_RGB, MARKER_SIZE_PX wide) drifts across the counter while
-    the presentation time t_s = index / fps lies in one of marker_intervals_s [start, end); no other
-    pixel in the picture is strongly red. A grey pan slides back and forth and every frame carries a
-    little noise, so consecutive frames differ. The picture content depends only on the arguments.
+    A saturated red square (RGB about MARKER_RGB, MARKER_SIZE_PX wide) drifts along the counter's
+    back edge while the presentation time t_s = index / fps lies in one of marker_intervals_s
+    [start, end); no other pixel in the picture is strongly red. A grey pan slides back and forth
+    and every frame carries a little noise, so consecutive frames differ. The picture content
+    depends only on the arguments.
     """
     width, height = size
-    _validate(duration_s=duration_s, fps=fps, width=width, height=height, intervals=marker_intervals_s)
+    _validate(
+        duration_s=duration_s, fps=fps, width=width, height=height, intervals=marker_intervals_s
+    )
     rng = np.random.default_rng(seed)
     background = _background(width, height, rng)
     frame_count = round(duration_s * fps)
@@ -55,7 +60,11 @@ def write_marker_video(
             "tune": "zerolatency",
             "crf": "23",
             # a keyframe every GOP so an RTSP client that joins late starts within a second
-            "x264-params": f"keyint={_GOP_FRAMES}:min-keyint={_GOP_FRAMES}:scenecut=0:bframes=0",
+            "x264-params": (
+                f"keyint={_GOP_FRAMES}:min-keyint={_GOP_FRAMES}:scenecut=0:bframes=0"
+                # one slice per picture, so an RTP client gets each picture as one packet
+                ":sliced-threads=0"
+            ),
         }
         for index in range(frame_count):
             t_s = index / fps

@@ -1,5 +1,6 @@
 """Camera frames: RTSP and file sources behind one FrameSource protocol.
 
 Exceptions: StreamError
-    └── SourceOpenError   a source that cannot be opened at all (bad path, bad URL)
+    ├── SourceOpenError   a source that cannot be opened (bad path, refused, unauthorized, no video)
+    └── StreamReadError   an open source that failed or stalled while reading
 """
