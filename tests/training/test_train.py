@@ -1,0 +1,33 @@
+"""The training entry point's offline set-up and argument checks (no torch needed)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from training.errors import TrainingError
+from training.train import FONT_CANDIDATES, prepare_offline, train
+
+
+@pytest.mark.skipif(not any(p.is_file() for p in FONT_CANDIDATES), reason="no DejaVu font here")
+def test_prepare_offline_supplies_the_font_and_the_settings_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("YOLO_OFFLINE", raising=False)
+    monkeypatch.delenv("YOLO_CONFIG_DIR", raising=False)
+    prepare_offline(tmp_path / "cfg")
+    assert os.environ["YOLO_OFFLINE"] == "1"
+    assert os.environ["YOLO_CONFIG_DIR"] == str(tmp_path / "cfg")
+    assert (tmp_path / "cfg" / "Arial.ttf").read_bytes()[:4] in (b"\x00\x01\x00\x00", b"true")
+
+
+def test_train_rejects_a_missing_data_yaml(tmp_path: Path) -> None:
+    with pytest.raises(TrainingError, match=r"nope\.yaml"):
+        train(tmp_path / "nope.yaml", tmp_path, epochs=1, imgsz=320)
+
+
+def test_train_rejects_an_input_size_not_multiple_of_the_stride(tmp_path: Path) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("train: x\n")
+    with pytest.raises(TrainingError, match="imgsz"):
+        train(data, tmp_path, epochs=1, imgsz=300)
