@@ -3,7 +3,9 @@
 SceneError (ValueError)
 ├── SceneConfigError   a SceneConfig or a size that cannot describe a scene
 ├── ScenarioError      a scenario timeline that cannot be rendered
-└── DatasetWriteError  a dataset folder that cannot be written
+├── DatasetWriteError  a dataset folder that cannot be written
+├── MarkerVideoError   (scenes.marker_video) a marker video that cannot be written
+└── MarkerModelError   (scenes.marker_model) a marker model that cannot be built
 """
 
 
