@@ -1,0 +1,46 @@
+"""Violation: what a rule reports for one camera frame, before it becomes a ViolationEvent."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts import ViolationKind
+
+# Severity tiers of ../shared/DOMAIN.md: 1 immediate, 2 rectify by a deadline, 3 routine.
+DEFAULT_SEVERITY: dict[ViolationKind, int] = {
+    ViolationKind.NO_HAT: 3,
+    ViolationKind.NO_MASK: 3,
+    ViolationKind.RODENT: 1,
+    ViolationKind.UNCOVERED_FOOD: 2,
+    ViolationKind.SMOKING: 2,
+    ViolationKind.NO_UNIFORM: 3,
+    ViolationKind.PHONE: 3,
+    ViolationKind.INTRUSION: 2,
+    ViolationKind.BIN_OPEN: 2,
+    ViolationKind.CAMERA_OFFLINE: 2,
+    ViolationKind.CAMERA_FROZEN: 2,
+    ViolationKind.CAMERA_BLURRED_OR_COVERED: 2,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Box:
+    """One detection box in 0..1 frame coordinates."""
+
+    label: str
+    confidence: float
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule_id: str
+    kind: ViolationKind
+    severity: int
+    camera_id: str
+    occurred_at: datetime  # aware UTC: captured_at of the frame that completed the persistence
+    confidence: float  # the highest confidence among `boxes`
+    boxes: tuple[Box, ...]
+    zone_id: str | None  # None: the rule watches the whole frame

@@ -1,0 +1,181 @@
+"""The composition root: fail fast with a clear reason, and a real `python -m edge` run."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from brightkitchen.services.mosquitto import MosquittoBroker
+from contracts import EdgeState, decode_status, decode_violation, status_topic, violation_topic
+from edge.__main__ import _StateRelay, main, run_edge
+from streams.frame import SourceState
+from tests.conftest import EDGE, SITE, BrokerUsers
+from tests.fixtures.edge import MqttRecorder, wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+MARKER_MODEL = REPO / "models" / "marker" / "model.onnx"
+
+
+def edge_yaml(
+    tmp_path: Path, *, model: Path, camera_url: str, port: int = 1883, **extra: object
+) -> Path:
+    data: dict[str, object] = {
+        "site": SITE,
+        "edge": EDGE,
+        "cameras": [{"id": "cam-1", "url": camera_url, "detect_fps": 5}],
+        "model": {"path": str(model), "threads": 1},
+        "rules": [
+            {
+                "id": "marker",
+                "kind": "uncovered_food",
+                "label": "red_marker",
+                "min_duration_s": 1,
+                "cooldown_s": 600,
+                "severity": 2,
+            }
+        ],
+        "mqtt": {
+            "host": "127.0.0.1",
+            "port": port,
+            "username": EDGE,
+            "password": "${BK_TEST_EDGE_PASSWORD}",
+        },
+        "outbox": {"path": str(tmp_path / "outbox.sqlite")},
+        "status_interval_s": 1,
+    }
+    data.update(extra)
+    path = tmp_path / "edge.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_an_invalid_config_exits_2_and_logs_each_problem(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = edge_yaml(tmp_path, model=MARKER_MODEL, camera_url="clip.mp4", status_interval_s=0)
+
+    assert run_edge(path, configure_logging=False) == 2
+    assert "status_interval_s: Input should be greater than 0" in caplog.text
+    assert "mqtt.password: environment variable BK_TEST_EDGE_PASSWORD is not set" in caplog.text
+
+
+def test_a_bad_model_exits_2_naming_the_path(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BK_TEST_EDGE_PASSWORD", "x")
+    model = tmp_path / "broken.onnx"
+    model.write_bytes(b"this is not an onnx model")
+    path = edge_yaml(tmp_path, model=model, camera_url="clip.mp4")
+
+    assert run_edge(path, configure_logging=False) == 2
+    assert f"cannot load the model path={model}" in caplog.text
+
+
+def test_a_missing_video_file_exits_2(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BK_TEST_EDGE_PASSWORD", "x")
+    path = edge_yaml(tmp_path, model=MARKER_MODEL, camera_url=str(tmp_path / "missing.mp4"))
+
+    assert run_edge(path, configure_logging=False) == 2
+    assert "cannot open a camera source" in caplog.text
+
+
+def test_check_config_flag_validates_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edge_yaml(tmp_path, model=tmp_path / "none.onnx", camera_url="rtsp://cam/1")
+
+    assert main(["--config", str(path), "--check-config"]) == 1
+    err = capsys.readouterr().err
+    assert "mqtt.password: environment variable BK_TEST_EDGE_PASSWORD is not set" in err
+
+
+def test_state_relay_holds_early_changes_until_bound() -> None:
+    relay = _StateRelay()
+    seen: list[tuple[str, SourceState]] = []
+    relay("cam-1", SourceState.OFFLINE)
+
+    relay.bind(lambda camera_id, state: seen.append((camera_id, state)))
+    relay("cam-1", SourceState.ONLINE)
+
+    assert seen == [("cam-1", SourceState.OFFLINE), ("cam-1", SourceState.ONLINE)]
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(120)
+def test_python_m_edge_detects_publishes_and_stops_on_sigint(
+    tmp_path: Path, mosquitto: MosquittoBroker, broker_users: BrokerUsers
+) -> None:
+    from scenes.marker_video import write_marker_video
+
+    video = tmp_path / "marker.mp4"
+    write_marker_video(video, duration_s=8.0, fps=10, marker_intervals_s=((1.0, 7.0),), seed=3)
+    config = edge_yaml(tmp_path, model=MARKER_MODEL, camera_url=str(video), port=mosquitto.port)
+    recorder = MqttRecorder(
+        mosquitto.host,
+        mosquitto.port,
+        broker_users.tester.username,
+        broker_users.tester.password,
+        "brightkitchen/v1/#",
+        client_id="main-test-recorder",
+    )
+    log_path = tmp_path / "edge.log"
+    try:
+        wait_until(recorder.subscribed.is_set, 10, what="the recorder to subscribe")
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "edge", "--config", str(config)],
+                cwd=REPO,
+                env=os.environ | {"BK_TEST_EDGE_PASSWORD": broker_users.edge.password},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            wait_until(
+                lambda: (
+                    bool(recorder.received(violation_topic(SITE, EDGE)))
+                    or process.poll() is not None
+                ),
+                60,
+                what="a violation from the edge process",
+            )
+            assert process.poll() is None, log_path.read_text()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0, log_path.read_text()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+        (first, *_) = recorder.received(violation_topic(SITE, EDGE))
+        violation = decode_violation(first.payload)
+        assert (violation.camera, violation.rule, violation.kind.value) == (
+            "cam-1",
+            "marker",
+            "uncovered_food",
+        )
+        wait_until(
+            lambda: (
+                decode_status(recorder.received(status_topic(SITE, EDGE))[-1].payload).state
+                is EdgeState.OFFLINE
+            ),
+            10,
+            what="the offline status",
+        )
+        statuses = [
+            decode_status(item.payload) for item in recorder.received(status_topic(SITE, EDGE))
+        ]
+        assert any(
+            "cam-1" in status.cameras and status.cameras["cam-1"].state.value == "online"
+            for status in statuses
+        )
+        edge_log = log_path.read_text()
+        assert f"violation created id={violation.violation_id}" in edge_log
+        assert broker_users.edge.password not in edge_log
+    finally:
+        recorder.close()
