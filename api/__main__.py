@@ -1,0 +1,18 @@
+"""`python -m api --host H --port P`: run the central service with settings from `API_*`."""
+
+import argparse
+import sys
+
+from api.main import run_api
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    args = parser.parse_args(argv)
+    return run_api(args.host, args.port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
