@@ -1,5 +1,11 @@
 """Fixtures shared by every test package: a real Mosquitto broker with users and ACLs."""
 
+import os
+
+# Before anything imports onnxruntime or ultralytics: the product never phones home, tests neither.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+os.environ["YOLO_OFFLINE"] = "1"
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

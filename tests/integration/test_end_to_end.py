@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 import pytest
 
 from brightkitchen.services.mosquitto import MosquittoBroker
@@ -165,7 +166,7 @@ def test_bad_messages_are_rejected_counted_and_ingest_keeps_working(
     mosquitto: MosquittoBroker, broker_users: BrokerUsers, start_api: StartApi
 ) -> None:
     api = start_api()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bad-input-tester")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bad-input-tester")
     client.username_pw_set(broker_users.tester.username, broker_users.tester.password)
     client.connect(mosquitto.host, mosquitto.port)
     client.loop_start()
@@ -189,8 +190,9 @@ def test_bad_messages_are_rejected_counted_and_ingest_keeps_working(
         client.publish(good_topic, good, qos=1).wait_for_publish(5)
         wait_until(lambda: len(api.violations()) == 1, timeout_s=20, what="the valid violation")
     finally:
-        client.loop_stop()
         client.disconnect()
+        client.loop_stop()
+        client.reinitialise()  # closes paho's wake-up sockets now, not at garbage collection
     metrics = api.metrics()
     rejected = _rejected_total(metrics)
     assert rejected >= 4, metrics
