@@ -80,8 +80,27 @@ class ViolationEvent(_Message):
     occurred_at: AwareDatetime
     has_snapshot: bool = False
     has_clip: bool = False
+    # the tracked target (person, rodent, container) the incident belongs to, when the rule tracks
+    track_id: int | None = Field(default=None, ge=0)
+    # how many targets the incident covers (rodents are counted); 1 for everything else
+    count: int = Field(default=1, ge=1, le=10_000)
 
     _utc = field_validator("occurred_at")(_to_utc)
+
+
+class ViolationEnd(_Message):
+    """The end of an incident that a ViolationEvent started: the condition no longer holds."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    violation_id: UUID
+    site: Identifier
+    edge: Identifier
+    camera: Identifier
+    ended_at: AwareDatetime
+    duration_s: float = Field(ge=0.0)
+    max_count: int = Field(default=1, ge=1, le=10_000)
+
+    _utc = field_validator("ended_at")(_to_utc)
 
 
 class EdgeState(StrEnum):
@@ -118,7 +137,7 @@ class EdgeStatus(_Message):
 _M = TypeVar("_M", bound=_Message)
 
 
-def encode(message: ViolationEvent | EdgeStatus) -> bytes:
+def encode(message: ViolationEvent | ViolationEnd | EdgeStatus) -> bytes:
     return message.model_dump_json().encode()
 
 
@@ -133,6 +152,10 @@ def _decode(model: type[_M], payload: bytes) -> _M:
 
 def decode_violation(payload: bytes) -> ViolationEvent:
     return _decode(ViolationEvent, payload)
+
+
+def decode_violation_end(payload: bytes) -> ViolationEnd:
+    return _decode(ViolationEnd, payload)
 
 
 def decode_status(payload: bytes) -> EdgeStatus:

@@ -11,10 +11,12 @@ TOPIC_ROOT = "brightkitchen/v1"
 
 class Channel(StrEnum):
     VIOLATION = "violation"
+    VIOLATION_END = "violation_end"
     STATUS = "status"
 
 
 VIOLATION_SUBSCRIPTION = f"{TOPIC_ROOT}/+/+/{Channel.VIOLATION}"
+VIOLATION_END_SUBSCRIPTION = f"{TOPIC_ROOT}/+/+/{Channel.VIOLATION_END}"
 STATUS_SUBSCRIPTION = f"{TOPIC_ROOT}/+/+/{Channel.STATUS}"
 
 
@@ -34,6 +36,10 @@ def _topic(site: str, edge: str, channel: Channel) -> str:
 
 def violation_topic(site: str, edge: str) -> str:
     return _topic(site, edge, Channel.VIOLATION)
+
+
+def violation_end_topic(site: str, edge: str) -> str:
+    return _topic(site, edge, Channel.VIOLATION_END)
 
 
 def status_topic(site: str, edge: str) -> str:

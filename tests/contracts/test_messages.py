@@ -16,6 +16,7 @@ from contracts import (
     ViolationKind,
     decode_status,
     decode_violation,
+    decode_violation_end,
     encode,
 )
 
@@ -111,3 +112,22 @@ def test_status_times_are_normalised_to_utc() -> None:
     )
     assert status.reported_at == datetime(2026, 11, 28, 0, 0, tzinfo=UTC)
     assert status.reported_at.tzinfo is UTC
+
+
+def test_golden_violation_end_decodes_and_round_trips() -> None:
+    end = decode_violation_end((GOLDEN / "violation_end.v1.json").read_bytes())
+    assert end.violation_id == uuid.UUID("5f0c6f8e-2b7a-4c1e-9d3b-8a1f2e3d4c5b")
+    assert end.duration_s == 305.0
+    assert decode_violation_end(encode(end)) == end
+
+
+def test_violation_end_rejects_negative_duration() -> None:
+    payload = json.loads((GOLDEN / "violation_end.v1.json").read_text()) | {"duration_s": -1}
+    with pytest.raises(PayloadError):
+        decode_violation_end(json.dumps(payload).encode())
+
+
+def test_older_violation_payloads_without_track_or_count_still_decode() -> None:
+    event = decode_violation((GOLDEN / "violation_event.v1.json").read_bytes())
+    assert event.track_id is None
+    assert event.count == 1
