@@ -5,8 +5,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from brightkitchen.services.mosquitto import MosquittoBroker
 from brightkitchen.services.rtsp import RtspServer
