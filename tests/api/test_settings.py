@@ -16,6 +16,7 @@ def test_settings_come_from_api_prefixed_variables(monkeypatch: pytest.MonkeyPat
     assert settings.database_url == "postgresql+psycopg://bk@db.example/bk"
     assert settings.mqtt_port == 8883
     assert settings.ingest_enabled is False
+    assert settings.access_token is not None
     assert settings.access_token.get_secret_value() == "a" * 32
     options = settings.mqtt_options()
     assert options.password == "broker-secret"
