@@ -24,6 +24,8 @@ KIND_LABELS: Final = MappingProxyType(
 )
 
 
-def kind_label(kind: ViolationKind) -> tuple[str, str]:
+def kind_label(kind: ViolationKind | str) -> tuple[str, str]:
     """(中文, English) for `kind`; the code itself for a kind added without a label."""
-    return KIND_LABELS.get(kind, (kind.value, kind.value))
+    code = str(kind)
+    found = KIND_LABELS.get(ViolationKind(code)) if code in set(ViolationKind) else None
+    return found or (code, code)

@@ -5,7 +5,7 @@ when it is ready for one, so a slow viewer skips frames and never holds up the o
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -55,7 +55,7 @@ class PreviewHub:
         changed.set()
         return channel.latest
 
-    async def frames(self, site: str, camera: str) -> AsyncIterator[PreviewFrame]:
+    async def frames(self, site: str, camera: str) -> AsyncGenerator[PreviewFrame, None]:
         """Each newer frame as the viewer gets to it; ends when the hub closes."""
         channel = self._channel(site, camera)
         channel.viewers += 1
@@ -79,9 +79,23 @@ class PreviewHub:
             channel.changed.set()
 
 
+# Each part's header goes out right after the boundary that ends the part before it: browsers
+# show a part only once they have read the next part's header, so a frame must not wait for the
+# next frame to appear. Parts carry no Content-Length (it is not known that early).
+_PART_HEADER = b"Content-Type: image/jpeg\r\n\r\n"
+MJPEG_START = f"--{MJPEG_BOUNDARY}\r\n".encode() + _PART_HEADER
+
+
 def mjpeg_part(frame: PreviewFrame) -> bytes:
-    header = (
-        f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-        f"Content-Length: {len(frame.jpeg)}\r\n\r\n"
-    ).encode()
-    return header + frame.jpeg + b"\r\n"
+    """One frame's bytes, then the boundary and the header of the part that follows."""
+    return frame.jpeg + b"\r\n" + MJPEG_START
+
+
+def split_mjpeg(buffer: bytes) -> tuple[list[bytes], bytes]:
+    """The complete JPEG frames at the start of an MJPEG body (after MJPEG_START), and the rest."""
+    frames = []
+    separator = b"\r\n" + MJPEG_START
+    while (end := buffer.find(separator)) >= 0:
+        frames.append(buffer[:end])
+        buffer = buffer[end + len(separator) :]
+    return frames, buffer

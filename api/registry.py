@@ -291,7 +291,7 @@ class RegistryStore:
             .order_by(SiteRow.code, EdgeDeviceRow.edge)
         )
         with self._db.session("list edge devices") as session:
-            return tuple((device, code) for device, code in session.execute(query).tuples())
+            return tuple((device, code) for device, code in session.execute(query))
 
     def delete_device(self, device_id: int) -> None:
         with self._db.session("delete edge device") as session:
@@ -340,7 +340,7 @@ class RegistryStore:
             .order_by(SiteRow.code, ShareLinkRow.id)
         )
         with self._db.session("list share links") as session:
-            return tuple((link, code) for link, code in session.execute(query).tuples())
+            return tuple((link, code) for link, code in session.execute(query))
 
     def revoke_share_link(self, link_id: int) -> None:
         with self._db.session("revoke share link") as session:

@@ -33,6 +33,8 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def read(self, key: str) -> bytes: ...
+
     def size_bytes(self, key: str) -> int: ...
 
     def iter_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
@@ -72,6 +74,9 @@ class FilesystemStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def read(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
 
     def size_bytes(self, key: str) -> int:
         return self._path(key).stat().st_size

@@ -12,7 +12,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from api.errors import TransitionError
+from api.errors import InvalidRequestError, TransitionError
 from api.models import CLOSED_STATES, CaseState
 from api.principal import Role
 
@@ -69,13 +69,14 @@ RULES: Final = MappingProxyType(
 
 
 def next_state(state: CaseState, action: Action, *, note: str | None) -> CaseState:
-    """The state after `action`; TransitionError naming both when the state does not allow it."""
+    """The state after `action`; TransitionError naming both when the state does not allow it,
+    InvalidRequestError when the action needs a note and has none."""
     rule = RULES[action]
     if state not in rule.from_states:
         allowed = ", ".join(sorted(rule.from_states))
         raise TransitionError(f"cannot {action} a case that is {state} (only when {allowed})")
     if rule.note_required and not (note and note.strip()):
-        raise TransitionError(f"note: {action} needs a note saying why or what was done")
+        raise InvalidRequestError(f"note: {action} needs a note saying why or what was done")
     return rule.to_state or state
 
 

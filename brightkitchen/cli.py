@@ -28,9 +28,19 @@ def _edge(args: argparse.Namespace) -> int:
 
 
 def _api(args: argparse.Namespace) -> int:
+    if args.tool:
+        from api.cli import run_command
+
+        return run_command(args.tool)
     from api.main import run_api
 
     return run_api(args.host, args.port)
+
+
+def _export_dataset(args: argparse.Namespace) -> int:
+    from api.cli import run_command
+
+    return run_command(["export-dataset", *args.args])
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -61,10 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     edge.add_argument("--config", type=Path, required=True)
     edge.set_defaults(handler=_edge)
 
-    api = commands.add_parser("api", help="run the central service (settings from API_* env)")
+    api = commands.add_parser(
+        "api",
+        help="run the central service (settings from API_* env), or one of its tools",
+        description="Without a tool: serve HTTP. Tools: create-admin, mosquitto-config, "
+        "export-dataset, retention (each takes --help).",
+    )
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
+    api.add_argument("tool", nargs=argparse.REMAINDER, help="a tool and its arguments")
     api.set_defaults(handler=_api)
+
+    export = commands.add_parser(
+        "export-dataset", help="export reviewed violations with snapshots as a labelled image set"
+    )
+    export.add_argument("args", nargs=argparse.REMAINDER, help="see --help")
+    export.set_defaults(handler=_export_dataset)
 
     demo = commands.add_parser("demo", help="run broker, RTSP camera, edge and API on this machine")
     demo.add_argument("--port", type=int, default=8000, help="HTTP port of the API")

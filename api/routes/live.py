@@ -3,14 +3,14 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.access import Allow, Reader
 from api.deps import ComponentsDep
 from api.errors import NotFoundError
-from api.previews import MJPEG_BOUNDARY, mjpeg_part
+from api.previews import MJPEG_BOUNDARY, MJPEG_START, mjpeg_part
 from api.principal import Principal, Role
 from contracts import IDENTIFIER_PATTERN
 
@@ -78,6 +78,7 @@ async def camera_preview(
     previews = components.previews
 
     async def stream() -> AsyncIterator[bytes]:
+        yield MJPEG_START
         async for frame in previews.frames(site, camera):
             yield mjpeg_part(frame)
 
@@ -86,3 +87,24 @@ async def camera_preview(
         media_type=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
         headers={"Cache-Control": "no-cache, no-store", "X-Accel-Buffering": "no"},
     )
+
+
+@router.get(
+    "/sites/{site}/cameras/{camera}/preview.jpg",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "the newest preview frame"},
+        404: {"description": "no such camera, or no frame yet"},
+    },
+)
+async def camera_snapshot(
+    components: ComponentsDep, caller: Reader, site: Identifier, camera: Identifier
+) -> Response:
+    """The camera's newest preview frame (the zone editor draws on it)."""
+    if not caller.sees_site(site):
+        raise NotFoundError(f"camera {camera} not found")
+    await run_in_threadpool(components.registry.camera, site, camera)
+    frame = components.previews.latest(site, camera)
+    if frame is None:
+        raise NotFoundError(f"no preview of camera {camera} yet")
+    return Response(frame.jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

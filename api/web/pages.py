@@ -4,11 +4,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from api.access import Allow
 from api.deps import ComponentsDep
+from api.models import AreaType
 from api.principal import Principal, Role
+from api.routes.stats import parent_summary
 from api.web.render import render
+
+AREA_NAMES = {
+    AreaType.ROUGH_PREP: ("粗加工", "Rough prep"),
+    AreaType.COOKING: ("烹饪", "Cooking"),
+    AreaType.SPECIAL_ROOM: ("专间", "Special room"),
+    AreaType.WASHING: ("洗消", "Washing"),
+    AreaType.STORAGE: ("库房", "Storage"),
+    AreaType.SAMPLE_KEEPING: ("留样", "Sample keeping"),
+    AreaType.ENTRANCE: ("出入口", "Entrance"),
+}
 
 router = APIRouter(include_in_schema=False)
 
@@ -19,8 +32,9 @@ AdminPage = Annotated[Principal, Depends(Allow(Role.ADMIN, pages=True))]
 
 
 @router.get("/parent")
-def parent_page(request: Request, components: ComponentsDep, caller: ParentPage) -> Response:
-    return render(request, components, "parent.html", {"principal": caller})
+async def parent_page(request: Request, components: ComponentsDep, caller: ParentPage) -> Response:
+    summary = await run_in_threadpool(parent_summary, components, caller)
+    return render(request, components, "parent.html", {"principal": caller, "summary": summary})
 
 
 @router.get("/staff")
@@ -32,9 +46,13 @@ def staff_page(request: Request, components: ComponentsDep, caller: StaffPage) -
 def supervisor_page(
     request: Request, components: ComponentsDep, caller: SupervisorPage
 ) -> Response:
-    return render(request, components, "supervisor.html", {"principal": caller})
+    sites = components.registry.sites(caller.sites)
+    return render(request, components, "supervisor.html", {"principal": caller, "sites": sites})
 
 
 @router.get("/admin")
 def admin_page(request: Request, components: ComponentsDep, caller: AdminPage) -> Response:
-    return render(request, components, "admin.html", {"principal": caller})
+    area_types = [(area.value, zh, en) for area, (zh, en) in AREA_NAMES.items()]
+    return render(
+        request, components, "admin.html", {"principal": caller, "area_types": area_types}
+    )

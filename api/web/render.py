@@ -10,7 +10,7 @@ from starlette.templating import Jinja2Templates
 from api.deps import Components
 from api.kinds import KIND_LABELS, kind_label
 from api.principal import Principal
-from api.web.i18n import LANG_COOKIE, Lang, translator
+from api.web.i18n import LANG_COOKIE, MESSAGES, Lang, translator
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -51,13 +51,15 @@ def render(
     principal = context.get("principal")
     csrf = principal.csrf_token if isinstance(principal, Principal) else None
     labels = {kind.value: {"zh": zh, "en": en} for kind, (zh, en) in KIND_LABELS.items()}
+    t = translator(lang)
     response = components.templates.TemplateResponse(
         request,
         template,
         {
             **context,
             "lang": lang.value,
-            "t": translator(lang),
+            "t": t,
+            "messages": {key: t(key) for key in MESSAGES},
             "csrf_token": csrf or "",
             "kind_labels": labels,
         },

@@ -196,6 +196,14 @@ def test_metrics_are_prometheus_text(client: TestClient) -> None:
     assert 'brightkitchen_ingest_violations_total{outcome="accepted"} 0' in lines
     assert "brightkitchen_live_subscribers 0" in lines
     assert not any(line.startswith("brightkitchen_ingest_connected") for line in lines)
+    for figure in (
+        "brightkitchen_ingest_lag_seconds_count 0",
+        "brightkitchen_ingest_lag_last_seconds 0",
+        "brightkitchen_live_viewers 0",
+        "brightkitchen_preview_frames_total 0",
+        "brightkitchen_storage_used_bytes 0",
+    ):
+        assert figure in lines
 
 
 def test_openapi_document_describes_the_api(client: TestClient) -> None:
@@ -222,6 +230,7 @@ def test_the_queue_page_loads_only_from_itself(client: TestClient) -> None:
     assert "http://" not in page.text
     assert "https://" not in page.text
     assert '"en": "Rodent"' in page.text  # the kind names travel with the page
-    script = client.get("/static/live.js")
+    script = client.get("/static/app.js")
     assert script.status_code == 200
     assert "EventSource" in script.text
+    assert client.get("/static/supervisor.js").status_code == 200

@@ -153,3 +153,20 @@ def test_edge_statuses_are_listed_per_site_and_edge(store: ViolationStore) -> No
         ("site-1", "edge-2"),
         ("site-2", "edge-1"),
     ]
+
+
+def test_insert_batch_stores_new_ones_once_and_tells_which(
+    store: ViolationStore, make_violation: MakeViolation
+) -> None:
+    stored_before = make_violation(t_s=0)
+    assert store.insert_if_new(stored_before, received_at=T0)
+    fresh, other = make_violation(t_s=1), make_violation(t_s=2)
+    added = store.insert_batch(
+        [(fresh, T0), (stored_before, T0), (fresh, T0), (other, T0)]  # fresh twice in one batch
+    )
+    assert added == [True, False, False, True]
+    assert _count(store) == 3
+    assert store.insert_batch([]) == []
+    row = store.get(other.violation_id)
+    assert row is not None
+    assert (row.state, row.deadline_at) == ("new", other.occurred_at + timedelta(hours=168))
