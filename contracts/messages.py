@@ -112,6 +112,8 @@ class CameraState(StrEnum):
     STARTING = "starting"
     ONLINE = "online"
     OFFLINE = "offline"
+    FROZEN = "frozen"  # frames arrive but do not change
+    BLURRED_OR_COVERED = "blurred_or_covered"  # frames arrive but show nothing useful
 
 
 class CameraStatus(_Message):
