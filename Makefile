@@ -43,8 +43,16 @@ test: install
 demo: install-demo
 	$(BIN)/brightkitchen demo
 
+BENCH_DB := postgresql+psycopg://bk_test:bk_test@127.0.0.1:5432/bk_bench
+
 bench: install
+	bash scripts/ensure-postgres.sh
 	$(BIN)/python -m bench.detector
+	PGPASSWORD=bk_test psql -qh 127.0.0.1 -U bk_test -d postgres -c "DROP DATABASE IF EXISTS bk_bench" -c "CREATE DATABASE bk_bench"
+	$(BIN)/python -m bench.ingest --postgres $(BENCH_DB)
+	PGPASSWORD=bk_test psql -qh 127.0.0.1 -U bk_test -d postgres -c "DROP DATABASE IF EXISTS bk_bench"
+	$(BIN)/python -m bench.alerts
+	$(BIN)/python -m bench.fanout
 
 clean:
 	rm -rf .demo var .pytest_cache .mypy_cache .ruff_cache
