@@ -19,7 +19,7 @@ KIND_LABELS: Final = MappingProxyType(
         ViolationKind.BIN_OPEN: ("垃圾桶未盖", "Bin open"),
         ViolationKind.CAMERA_OFFLINE: ("视频离线", "Camera offline"),
         ViolationKind.CAMERA_FROZEN: ("画面冻结", "Camera frozen"),
-        ViolationKind.CAMERA_BLURRED_OR_COVERED: ("画面遮挡", "Camera blurred or covered"),
+        ViolationKind.CAMERA_BLURRED_OR_COVERED: ("画面模糊/遮挡", "Camera blurred or covered"),
     }
 )
 

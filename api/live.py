@@ -1,11 +1,11 @@
-"""LiveHub: fans each new violation out to the browsers allowed to see its site, one queue each."""
+"""LiveHub: fans each new violation and its end out to the browsers allowed to see its site."""
 
 import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Final
 
-from api.schemas import ViolationPublic
+from api.schemas import ViolationEndPublic, ViolationPublic
 
 logger = logging.getLogger(__name__)
 
@@ -133,4 +133,14 @@ def violation_event(violation: ViolationPublic) -> LiveEvent:
         event_id=str(violation.violation_id),
         data=violation.model_dump_json(),
         site=violation.site,
+    )
+
+
+def violation_end_event(end: ViolationEndPublic) -> LiveEvent:
+    """Sent to the same audience as the violation: the end carries the violation's site."""
+    return LiveEvent(
+        event="violation_end",
+        event_id=f"{end.violation_id}:end",
+        data=end.model_dump_json(),
+        site=end.site,
     )

@@ -29,14 +29,14 @@ from api.errors import (
 )
 from api.evidence import EvidenceStore
 from api.ingest import IngestCounters, IngestHandler, MqttIngest
-from api.live import LiveHub, violation_event
+from api.live import LiveHub, violation_end_event, violation_event
 from api.migrate import migrate
 from api.previews import PreviewHub
 from api.principal import Role
 from api.registry import RegistryStore
 from api.retention import RetentionPolicy, apply_retention
 from api.routes import ROUTERS
-from api.schemas import ViolationPublic
+from api.schemas import ViolationEndPublic, ViolationPublic
 from api.server import build_server
 from api.sessions import LoginRateLimiter, SessionStore
 from api.settings import ApiSettings, describe_settings_error
@@ -106,12 +106,16 @@ async def _retention_loop(components: Components) -> None:
     while True:
         await asyncio.sleep(settings.retention_interval_s)
         try:
+            now = components.clock()
             await asyncio.to_thread(
                 apply_retention,
                 components.store.database,
                 components.evidence.storage,
                 policy,
-                now=components.clock(),
+                now=now,
+            )
+            await asyncio.to_thread(
+                components.store.discard_kept_ends, received_before=now - policy.max_age
             )
         except StorageError as err:  # the loop boundary: try again next time
             logger.warning("retention run failed error=%s", err)
@@ -172,9 +176,19 @@ def create_app(settings: ApiSettings, *, clock: Clock = utc_now) -> FastAPI:
             def announce(violation: ViolationPublic) -> None:
                 hub.publish_threadsafe(violation_event(violation))
 
+            def announce_end(end: ViolationEndPublic) -> None:
+                hub.publish_threadsafe(violation_end_event(end))
+
             ingest = None
             if settings.ingest_enabled:
-                handler = IngestHandler(store, counters, announce, clock=clock, deadlines=deadlines)
+                handler = IngestHandler(
+                    store,
+                    counters,
+                    announce,
+                    clock=clock,
+                    deadlines=deadlines,
+                    on_violation_end=announce_end,
+                )
                 ingest = MqttIngest(settings.mqtt_options(), handler)
                 ingest.start()
             components = Components(

@@ -38,6 +38,18 @@ def render_metrics(snapshot: MetricsSnapshot) -> str:
         "ingest rate.",
         [(f'{{outcome="{label}"}}', counts.outcomes[o]) for o, label in violations.items()],
     )
+    ends = {
+        Outcome.END_APPLIED: "applied",
+        Outcome.END_DUPLICATE: "duplicate",
+        Outcome.END_PENDING: "pending",
+    }
+    family(
+        "ingest_violation_ends_total",
+        "counter",
+        "Violation ends applied, already applied (duplicate), or kept until their violation "
+        "arrives (pending).",
+        [(f'{{outcome="{label}"}}', counts.outcomes[o]) for o, label in ends.items()],
+    )
     statuses = {Outcome.STATUS_APPLIED: "applied", Outcome.STATUS_STALE: "stale"}
     family(
         "ingest_statuses_total",

@@ -1,5 +1,5 @@
-"""Tables: violations and their review loop, evidence, edge statuses, and the registry of
-regions, sites, cameras, zones, users, sessions, edge devices and parent share links.
+"""Tables: violations with their review loop and incident ends, evidence, edge statuses, and the
+registry of regions, sites, cameras, zones, users, sessions, edge devices and parent share links.
 
 The schema is created and upgraded by the Alembic migrations in api/migrations; a test checks
 that they produce exactly these tables on SQLite and PostgreSQL.
@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -100,6 +101,28 @@ class ViolationRow(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     state_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # the incident (migration 0003): its tracked target and count; its end once the edge sent it
+    track_id: Mapped[int | None] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, server_default="1")
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    max_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class PendingEndRow(Base):
+    """A ViolationEnd whose violation is not stored yet; applied when the violation arrives."""
+
+    __tablename__ = "pending_violation_ends"
+    __table_args__ = (Index("ix_pending_violation_ends_received_at", "received_at"),)
+
+    violation_id: Mapped[UUID] = mapped_column(Uuid(), primary_key=True)
+    site: Mapped[str] = mapped_column(String(IDENTIFIER_LENGTH))
+    edge: Mapped[str] = mapped_column(String(IDENTIFIER_LENGTH))
+    camera: Mapped[str] = mapped_column(String(IDENTIFIER_LENGTH))
+    ended_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    duration_s: Mapped[float] = mapped_column(Float)
+    max_count: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class TransitionRow(Base):

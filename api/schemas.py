@@ -7,7 +7,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from api.models import CaseState, EdgeStatusRow, TransitionRow, ViolationRow
 from api.workflow import Action, Escalation
-from contracts import CameraStatus, EdgeState, NormalizedBox, ViolationEvent, ViolationKind
+from contracts import (
+    CameraStatus,
+    EdgeState,
+    NormalizedBox,
+    ViolationEnd,
+    ViolationEvent,
+    ViolationKind,
+)
 
 
 class _Public(BaseModel):
@@ -34,6 +41,19 @@ class ViolationPublic(_Public):
     confirmed_at: AwareDatetime | None = None
     escalation: Escalation = Field(
         default=Escalation.NONE, description="overdue; yellow / red for overdue tier-1 cases"
+    )
+    track_id: int | None = Field(
+        default=None, description="the tracked target (person, rodent) the incident belongs to"
+    )
+    count: int = Field(default=1, description="targets when the incident started (rodents)")
+    ended_at: AwareDatetime | None = Field(
+        default=None, description="when the condition stopped; null while the incident goes on"
+    )
+    duration_s: float | None = Field(
+        default=None, description="how long the condition lasted; null while it goes on"
+    )
+    max_count: int | None = Field(
+        default=None, description="the most targets seen during the incident, once it ended"
     )
 
     @classmethod
@@ -62,7 +82,34 @@ class ViolationPublic(_Public):
             has_snapshot=event.has_snapshot,
             has_clip=event.has_clip,
             deadline_at=deadline_at,
+            track_id=event.track_id,
+            count=event.count,
         )
+
+    def with_end(self, end: ViolationEnd) -> "ViolationPublic":
+        return self.model_copy(
+            update={
+                "ended_at": end.ended_at,
+                "duration_s": end.duration_s,
+                "max_count": end.max_count,
+            }
+        )
+
+
+class ViolationEndPublic(_Public):
+    """The end of an incident, pushed live as `event: violation_end`."""
+
+    violation_id: UUID
+    site: str
+    edge: str
+    camera: str
+    ended_at: AwareDatetime
+    duration_s: float = Field(description="from the condition's start to its end")
+    max_count: int = Field(description="the most targets seen during the incident")
+
+    @classmethod
+    def from_end(cls, end: ViolationEnd) -> "ViolationEndPublic":
+        return cls.model_validate(end.model_dump(exclude={"schema_version"}))
 
 
 class ViolationPage(_Public):

@@ -1,6 +1,6 @@
-"""ViolationStore: idempotent writes, filtered and paginated reads of violations and statuses."""
+"""ViolationStore: idempotent writes of violations, their ends and statuses; filtered reads."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from api.db import Database
+from api.incidents import EndResult, IncidentEndStore
 from api.models import CLOSED_STATES, CaseState, EdgeStatusRow, ViolationRow
 from api.workflow import DeadlinePolicy
-from contracts import EdgeState, EdgeStatus, ViolationEvent, ViolationKind
+from contracts import EdgeState, EdgeStatus, ViolationEnd, ViolationEvent, ViolationKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,7 @@ class ViolationStore:
         self._engine = engine
         self._insert = sqlite.insert if self._db.dialect == "sqlite" else postgresql.insert
         self.deadlines = deadlines or DeadlinePolicy()
+        self._ends = IncidentEndStore(self._db)
 
     @property
     def database(self) -> Database:
@@ -76,6 +78,8 @@ class ViolationStore:
             "received_at": received_at,
             "has_snapshot": event.has_snapshot,
             "has_clip": event.has_clip,
+            "track_id": event.track_id,
+            "count": event.count,
             "state": CaseState.NEW.value,
             "deadline_at": self.deadlines.deadline(event.severity, event.occurred_at),
         }
@@ -128,6 +132,18 @@ class ViolationStore:
             event.violation_id in stored and first_index[event.violation_id] == index
             for index, (event, _at) in enumerate(events)
         ]
+
+    def apply_ends(self, ends: Sequence[tuple[ViolationEnd, datetime]]) -> list[EndResult]:
+        """Give each end's violation its end once; keep an end whose violation is not here yet."""
+        return self._ends.apply(ends)
+
+    def claim_pending_ends(self, violation_ids: Collection[UUID]) -> list[ViolationEnd]:
+        """Apply the kept ends of these stored violations; the ends that were applied now."""
+        return self._ends.claim_pending(violation_ids)
+
+    def discard_kept_ends(self, *, received_before: datetime) -> int:
+        """Drop ends kept since before `received_before` whose violation never arrived."""
+        return self._ends.discard_kept(received_before=received_before)
 
     def upsert_status(self, status: EdgeStatus, *, received_at: datetime) -> bool:
         """Keep the newest status per edge; True when `status` replaced (or created) the row.

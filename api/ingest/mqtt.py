@@ -14,7 +14,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from api.ingest.handler import IngestHandler
 from api.settings import MqttOptions
-from contracts import STATUS_SUBSCRIPTION, VIOLATION_SUBSCRIPTION
+from contracts import STATUS_SUBSCRIPTION, VIOLATION_END_SUBSCRIPTION, VIOLATION_SUBSCRIPTION
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +41,11 @@ class MqttIngest:
     "acknowledged => stored" holds. Messages queued from a connection that has since dropped are
     neither stored nor acknowledged: the broker redelivers them on the next connection.
 
-    With `shared_group` set, violations come through `$share/<group>/...`: the broker hands each
-    one to a single member of the group, so N replicas split the ingest. Statuses are retained,
-    which brokers do not deliver to shared subscriptions, so every replica reads them all.
+    With `shared_group` set, violations and their ends come through `$share/<group>/...`: the
+    broker hands each one to a single member of the group, so N replicas split the ingest (an
+    incident's start and end may go to different replicas; the store keeps an end that arrives
+    first). Statuses are retained, which brokers do not deliver to shared subscriptions, so every
+    replica reads them all.
     """
 
     def __init__(self, options: MqttOptions, handler: IngestHandler) -> None:
@@ -77,6 +79,10 @@ class MqttIngest:
         self._writer: threading.Thread | None = None
         self._subscriptions = [
             (violation_subscription(options.shared_group), SubscribeOptions(qos=1)),
+            (
+                violation_subscription(options.shared_group, VIOLATION_END_SUBSCRIPTION),
+                SubscribeOptions(qos=1),
+            ),
             (STATUS_SUBSCRIPTION, SubscribeOptions(qos=1)),
         ]
 
@@ -259,8 +265,10 @@ class MqttIngest:
                 self._client.disconnect()
 
 
-def violation_subscription(shared_group: str | None) -> str:
-    """The violations' topic filter, shared by the group's members when a group is given."""
+def violation_subscription(
+    shared_group: str | None, topic_filter: str = VIOLATION_SUBSCRIPTION
+) -> str:
+    """The violations' (or their ends') filter, shared by the group's members when given."""
     if shared_group is None:
-        return VIOLATION_SUBSCRIPTION
-    return f"$share/{shared_group}/{VIOLATION_SUBSCRIPTION}"
+        return topic_filter
+    return f"$share/{shared_group}/{topic_filter}"

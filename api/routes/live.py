@@ -1,4 +1,4 @@
-"""Live: new violations as Server-Sent Events (scoped), camera previews as MJPEG (fanned out)."""
+"""Live: violations and their ends as Server-Sent Events (scoped), camera previews as MJPEG."""
 
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -26,8 +26,9 @@ Identifier = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
 )
 async def live(components: ComponentsDep, caller: Reader) -> StreamingResponse:
-    """Each new violation of the caller's sites as `event: violation` (a ViolationPublic), and
-    each review action as `event: case`, as they happen.
+    """Each new violation of the caller's sites as `event: violation` (a ViolationPublic), the
+    end of each incident as `event: violation_end` (a ViolationEndPublic: ended_at, duration_s,
+    max_count), and each review action as `event: case`, as they happen.
 
     A comment line keeps idle connections open; the stream ends when the service shuts down.
     """

@@ -92,6 +92,21 @@ MESSAGES: Final = MappingProxyType(
         "yellow": ("黄牌", "Yellow card"),
         "red": ("红牌", "Red card"),
         "none": ("", ""),
+        # incidents: how long the condition lasted, how many targets (rodents)
+        "duration": ("持续时间", "Duration"),
+        "ongoing": ("持续中", "ongoing"),
+        "lasted": ("持续", "lasted"),
+        "count": ("数量", "Count"),
+        # camera health as the edges report it (CameraState), and an edge gone offline
+        "camera_health": ("设备状态", "Camera health"),
+        "no_edges": ("暂无设备上报", "No edge has reported yet"),
+        "edge": ("边缘设备", "Edge"),
+        "since": ("起始时间", "Since"),
+        "camera_state_starting": ("启动中", "Starting"),
+        "camera_state_online": ("在线", "Online"),
+        "camera_state_offline": ("离线", "Offline"),
+        "camera_state_frozen": ("画面冻结", "Frozen"),
+        "camera_state_blurred_or_covered": ("画面模糊/遮挡", "Blurred or covered"),
     }
 )
 

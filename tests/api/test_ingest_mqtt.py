@@ -2,7 +2,7 @@
 
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from uuid import UUID
@@ -11,13 +11,24 @@ import pytest
 
 from api.db import make_engine
 from api.errors import StorageError
+from api.incidents import EndResult
 from api.ingest import IngestCounters, IngestHandler, MqttIngest, Outcome, RejectReason
 from api.migrate import migrate
 from api.schemas import ViolationPublic
 from api.settings import MqttOptions
 from api.store import PageRequest, ViolationFilter, ViolationStore
 from brightkitchen.services.mosquitto import MosquittoBroker
-from contracts import EdgeState, EdgeStatus, ViolationEvent, encode, status_topic, violation_topic
+from contracts import (
+    EdgeState,
+    EdgeStatus,
+    ViolationEnd,
+    ViolationEvent,
+    encode,
+    status_topic,
+    violation_end_topic,
+    violation_topic,
+)
+from tests.api.ends import INCIDENT_S, end_of
 from tests.conftest import BrokerUsers
 from tests.fixtures.api import T0, MakeViolation, MqttTestPublisher, make_status, wait_for
 
@@ -40,6 +51,12 @@ class FlakyStore:
                 self._failures -= 1
                 raise StorageError("database unreachable (simulated)", transient=True)
         return self._store.insert_batch(events)
+
+    def apply_ends(self, ends: Sequence[tuple[ViolationEnd, datetime]]) -> list[EndResult]:
+        return self._store.apply_ends(ends)
+
+    def claim_pending_ends(self, violation_ids: Collection[UUID]) -> list[ViolationEnd]:
+        return self._store.claim_pending_ends(violation_ids)
 
     def upsert_status(self, status: EdgeStatus, *, received_at: datetime) -> bool:
         return self._store.upsert_status(status, received_at=received_at)
@@ -112,6 +129,21 @@ def test_a_violation_published_twice_is_stored_once(
     outcomes = rig.counters.snapshot().outcomes
     assert (outcomes[Outcome.ACCEPTED], outcomes[Outcome.DUPLICATE]) == (1, 1)
     assert [v.violation_id for v in rig.announced] == [event.violation_id]
+
+
+def test_an_incidents_start_and_end_store_its_duration(
+    rig: IngestRig, tester_publisher: MqttTestPublisher, make_violation: MakeViolation
+) -> None:
+    _ready(rig.start())
+    event = make_violation()
+    end = end_of(event, max_count=2)
+    tester_publisher.publish(TOPIC, encode(event))
+    tester_publisher.publish(violation_end_topic("site-1", "edge-1"), encode(end))
+    wait_for(lambda: rig.handled() == 2, timeout_s=20, what="the start and the end handled")
+    row = rig.store.get(event.violation_id)
+    assert row is not None
+    assert (row.ended_at, row.duration_s, row.max_count) == (end.ended_at, INCIDENT_S, 2)
+    assert rig.counters.snapshot().outcomes[Outcome.END_APPLIED] == 1
 
 
 def test_bad_messages_are_rejected_counted_and_the_ingest_goes_on(

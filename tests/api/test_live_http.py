@@ -1,4 +1,5 @@
-"""Real uvicorn and broker: an MQTT violation reaches an open SSE stream; shutdown ends streams."""
+"""Real uvicorn and broker: an MQTT violation and its end reach an open SSE stream; shutdown ends
+streams."""
 
 import json
 from collections.abc import Callable, Iterator
@@ -8,7 +9,8 @@ import pytest
 
 from api.settings import ApiSettings
 from brightkitchen.services.mosquitto import MosquittoBroker
-from contracts import encode, violation_topic
+from contracts import encode, violation_end_topic, violation_topic
+from tests.api.ends import INCIDENT_S, end_of
 from tests.conftest import BrokerUsers
 from tests.fixtures.api import AUTH, MakeViolation, MqttTestPublisher, ThreadedApi, mqtt_settings
 
@@ -57,7 +59,21 @@ def test_a_published_violation_reaches_the_live_stream(
             assert next(events) == ": keep-alive"  # idle streams get a comment line
             tester_publisher.publish(violation_topic("site-1", "edge-1"), encode(event))
             received = next(item for item in events if isinstance(item, dict))
+            end = end_of(event, max_count=2)
+            tester_publisher.publish(violation_end_topic("site-1", "edge-1"), encode(end))
+            ended = next(item for item in events if isinstance(item, dict))
             metrics = http.get("/metrics").text.splitlines()
+        assert (ended["event"], ended["id"]) == ("violation_end", f"{event.violation_id}:end")
+        assert json.loads(ended["data"]) == {
+            "violation_id": str(event.violation_id),
+            "site": "site-1",
+            "edge": "edge-1",
+            "camera": "cam-1",
+            "ended_at": end.ended_at.isoformat().replace("+00:00", "Z"),
+            "duration_s": INCIDENT_S,
+            "max_count": 2,
+        }
+        assert 'brightkitchen_ingest_violation_ends_total{outcome="applied"} 1' in metrics
         assert received["event"] == "violation"
         assert received["id"] == str(event.violation_id)
         data = json.loads(received["data"])
@@ -68,6 +84,10 @@ def test_a_published_violation_reaches_the_live_stream(
         assert "brightkitchen_ingest_connected 1" in metrics
         stored = http.get(f"/api/v1/violations/{event.violation_id}")
         assert stored.status_code == 200
+        assert (stored.json()["ended_at"], stored.json()["duration_s"]) == (
+            json.loads(ended["data"])["ended_at"],
+            INCIDENT_S,
+        )
 
 
 def test_shutdown_ends_open_live_streams(make_settings: Callable[..., ApiSettings]) -> None:

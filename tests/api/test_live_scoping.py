@@ -1,5 +1,5 @@
-"""Real uvicorn, broker and streams: alerts reach only the browsers of their site and region;
-one preview upstream fans out to every viewer allowed to watch the camera."""
+"""Real uvicorn, broker and streams: alerts and their ends reach only the browsers of their site
+and region; one preview upstream fans out to every viewer allowed to watch the camera."""
 
 import json
 import threading
@@ -12,7 +12,8 @@ import pytest
 from api.previews import MJPEG_START, split_mjpeg
 from api.settings import ApiSettings
 from brightkitchen.services.mosquitto import MosquittoBroker
-from contracts import encode, violation_topic
+from contracts import encode, violation_end_topic, violation_topic
+from tests.api.ends import end_of
 from tests.api.media import jpeg_bytes
 from tests.api.test_live_http import _events
 from tests.api.world import Population, populate
@@ -47,6 +48,7 @@ class StreamReader:
 
     def __init__(self, api: ThreadedApi, headers: dict[str, str]) -> None:
         self.violations: list[dict[str, Any]] = []
+        self.ends: list[dict[str, Any]] = []
         self.subscribed = threading.Event()
         self._api, self._headers = api, headers
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -64,9 +66,14 @@ class StreamReader:
                     self.subscribed.set()
                 elif isinstance(item, dict) and item.get("event") == "violation":
                     self.violations.append(json.loads(item["data"]))
+                elif isinstance(item, dict) and item.get("event") == "violation_end":
+                    self.ends.append(json.loads(item["data"]))
 
     def sites(self) -> list[str]:
         return [violation["site"] for violation in self.violations]
+
+    def ended_sites(self) -> list[str]:
+        return [end["site"] for end in self.ends]
 
     def join(self) -> None:
         self._thread.join(timeout=30)
@@ -82,16 +89,15 @@ def test_alerts_reach_only_their_sites_staff_and_regions_supervisors(
         who: StreamReader(api, population.headers[who])
         for who in ("staff", "supervisor", "supervisor-south", "admin")
     }
-    for site in ("site-3", "site-2", "site-1", "site-3"):
-        event = make_violation(site=site, edge="edge-1")
-        tester_publisher.publish(violation_topic(site, "edge-1"), encode(event))
+    events = [make_violation(site=site) for site in ("site-3", "site-2", "site-1", "site-3")]
+    for event in events:
+        tester_publisher.publish(violation_topic(event.site, "edge-1"), encode(event))
+    for event in events:
+        tester_publisher.publish(violation_end_topic(event.site, "edge-1"), encode(end_of(event)))
 
     def all_delivered() -> bool:
         # the last message is for site-3: once these two have it, every stream had its share
-        return (
-            len(readers["admin"].violations) == 4
-            and len(readers["supervisor-south"].violations) == 2
-        )
+        return len(readers["admin"].ends) == 4 and len(readers["supervisor-south"].ends) == 2
 
     wait_for(all_delivered, timeout_s=20, what="the alerts on every stream")
     api.stop()  # ends the streams
@@ -101,6 +107,12 @@ def test_alerts_reach_only_their_sites_staff_and_regions_supervisors(
     assert readers["supervisor"].sites() == ["site-2", "site-1"]
     assert readers["supervisor-south"].sites() == ["site-3", "site-3"]
     assert readers["admin"].sites() == ["site-3", "site-2", "site-1", "site-3"]
+    # each end goes to the audience of its violation
+    for reader in readers.values():
+        assert reader.ended_sites() == reader.sites()
+        assert [e["violation_id"] for e in reader.ends] == [
+            v["violation_id"] for v in reader.violations
+        ]
 
 
 def test_one_preview_upstream_reaches_every_allowed_viewer(

@@ -12,7 +12,8 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from api.settings import ApiSettings
 from brightkitchen.services.mosquitto import MosquittoBroker
-from contracts import ViolationKind, encode, violation_topic
+from contracts import ViolationKind, encode, violation_end_topic, violation_topic
+from tests.api.ends import end_of
 from tests.api.media import jpeg_bytes, mp4_bytes
 from tests.api.world import Population, populate
 from tests.conftest import BrokerUsers
@@ -143,17 +144,24 @@ def test_staff_get_the_alert_acknowledge_and_rectify_with_a_photo(
         wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
         other_site = make_violation(site="site-3")
         tester_publisher.publish(violation_topic("site-3", "edge-1"), encode(other_site))
-        event = make_violation(kind=ViolationKind.RODENT, severity=1)
+        event = make_violation(kind=ViolationKind.RODENT, severity=1).model_copy(
+            update={"track_id": 4, "count": 2}
+        )
         tester_publisher.publish(violation_topic("site-1", "edge-1"), encode(event))
         card = page.locator(f'article[data-violation-id="{event.violation_id}"]')
         expect(card).to_have_attribute("data-state", "new")
+        expect(card.locator(".incident")).to_have_text("持续中 · 数量 2")
         expect(page.locator("#alert-banner")).to_be_visible()
         expect(page.locator("body")).to_have_attribute("data-beeps", "1")  # the sound cue
+        end = end_of(event, duration_s=312.4, max_count=3)
+        tester_publisher.publish(violation_end_topic("site-1", "edge-1"), encode(end))
+        expect(card.locator(".incident")).to_have_text("持续 5分12秒 · 数量 3")  # no reload
         expect(
             page.locator(f'article[data-violation-id="{other_site.violation_id}"]')
         ).to_have_count(0)
         card.locator("button.acknowledge").click()
         expect(card).to_have_attribute("data-state", "acknowledged")
+        expect(card.locator(".incident")).to_have_text("持续 5分12秒 · 数量 3")
         photo = tmp_path / "fixed.jpg"
         photo.write_bytes(jpeg_bytes())
         card.locator("textarea[name=note]").fill("堵住了冰箱后的鼠洞")
@@ -238,6 +246,11 @@ def test_the_operator_sees_new_violations_without_reload(
         expect(cells.nth(2)).to_have_text("cam-7")
         expect(cells.nth(3)).to_have_text("未戴口罩")
         expect(cells.nth(5)).to_have_text("93%")
+        expect(cells.nth(8)).to_have_text("持续中")
+        tester_publisher.publish(
+            violation_end_topic("site-1", "edge-1"), encode(end_of(event, duration_s=3725.0))
+        )
+        expect(cells.nth(8)).to_have_text("持续 1小时2分5秒")
         assert page.evaluate("window.loadedOnce") is True
     finally:
         context.close()

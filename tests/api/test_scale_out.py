@@ -1,5 +1,6 @@
 """Two API processes on one PostgreSQL share the MQTT ingest through a shared subscription:
-each violation is stored exactly once, and both did part of the work."""
+each violation is stored exactly once, each incident's end applied once (often by the replica
+that did not store its start), and both did part of the work."""
 
 import os
 import re
@@ -13,7 +14,8 @@ import pytest
 
 from brightkitchen.services.mosquitto import MosquittoBroker
 from brightkitchen.services.ports import free_port
-from contracts import encode, violation_topic
+from contracts import encode, violation_end_topic, violation_topic
+from tests.api.ends import INCIDENT_S, end_of
 from tests.conftest import BrokerUsers
 from tests.fixtures.api import (
     ACCESS_TOKEN,
@@ -73,13 +75,16 @@ class ApiReplica:
         except httpx.HTTPError:
             return False
 
-    def counted(self, outcome: str) -> int:
+    def counted(self, outcome: str, family: str = "ingest_violations_total") -> int:
         text = httpx.get(f"{self.base_url}/metrics", headers=AUTH, timeout=10).text
-        found = re.search(
-            rf'brightkitchen_ingest_violations_total{{outcome="{outcome}"}} (\d+)', text
-        )
+        found = re.search(rf'brightkitchen_{family}{{outcome="{outcome}"}} (\d+)', text)
         assert found is not None
         return int(found.group(1))
+
+    def durations(self) -> list[float | None]:
+        url = f"{self.base_url}/api/v1/violations?limit={MESSAGES}"
+        items = httpx.get(url, headers=AUTH, timeout=10).json()["items"]
+        return [item["duration_s"] for item in items]
 
     def stored(self) -> int:
         page = httpx.get(f"{self.base_url}/api/v1/violations?limit=1", headers=AUTH, timeout=10)
@@ -118,10 +123,21 @@ def test_two_replicas_split_the_ingest_and_store_each_violation_once(
     make_violation: MakeViolation,
 ) -> None:
     events = [make_violation(t_s=index) for index in range(MESSAGES)]
-    for event in events:
+    for event in events:  # each incident's end right behind its start, as an edge replays them
         tester_publisher.publish(violation_topic("site-1", "edge-1"), encode(event))
+        tester_publisher.publish(violation_end_topic("site-1", "edge-1"), encode(end_of(event)))
     first, second = replicas
     wait_for(lambda: first.stored() == MESSAGES, timeout_s=60, what="every violation stored")
+    wait_for(
+        lambda: first.durations() == [INCIDENT_S] * MESSAGES,
+        timeout_s=60,
+        what="every incident's end applied",
+    )
+
+    def ends_applied() -> int:  # counted just after the commit that the durations show
+        return sum(r.counted("applied", "ingest_violation_ends_total") for r in replicas)
+
+    wait_for(lambda: ends_applied() == MESSAGES, timeout_s=20, what="each end counted once")
     accepted = [replica.counted("accepted") for replica in replicas]
     duplicates = [replica.counted("duplicate") for replica in replicas]
     assert sum(accepted) == MESSAGES

@@ -12,6 +12,25 @@ const BK = (() => {
   const kind = (code) => (kinds[code] ? kinds[code][lang] : code);
   const time = (iso) => (iso ? new Date(iso).toLocaleString(lang === "zh" ? "zh-CN" : "en") : "");
 
+  // 312 -> "5分12秒" / "5 min 12 s"
+  function duration(seconds) {
+    const total = Math.max(0, Math.round(seconds));
+    const [h, m, s] = [Math.floor(total / 3600), Math.floor((total % 3600) / 60), total % 60];
+    if (lang === "zh") return `${h ? `${h}小时` : ""}${h || m ? `${m}分` : ""}${s}秒`;
+    return [h ? `${h} h` : "", h || m ? `${m} min` : "", `${s} s`].filter(Boolean).join(" ");
+  }
+
+  // An incident's span: "ongoing" until its end arrives, then how long it lasted; and the
+  // count of targets (rodents) when there can be several.
+  function incident(v) {
+    const span = v.ended_at ? `${t("lasted")} ${duration(v.duration_s)}` : t("ongoing");
+    const count = v.max_count || v.count || 1;
+    return v.kind === "rodent" || count > 1 ? `${span} · ${t("count")} ${count}` : span;
+  }
+
+  // A violation with its end (a violation_end event's data) merged in.
+  const ended = (v, end) => ({ ...v, ended_at: end.ended_at, duration_s: end.duration_s, max_count: end.max_count });
+
   async function api(method, url, payload) {
     const init = { method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf } };
     if (payload instanceof FormData) init.body = payload;
@@ -72,7 +91,7 @@ const BK = (() => {
     container.replaceChildren(svg);
   }
 
-  function liveStream(onViolation, onCase, status) {
+  function liveStream(onViolation, onCase, status, onEnd) {
     const source = new EventSource("/api/v1/live");
     const set = (state, key) => {
       if (!status) return;
@@ -83,8 +102,9 @@ const BK = (() => {
     source.addEventListener("error", () => set("error", "reconnecting"));
     source.addEventListener("violation", (event) => onViolation(JSON.parse(event.data)));
     if (onCase) source.addEventListener("case", (event) => onCase(JSON.parse(event.data)));
+    if (onEnd) source.addEventListener("violation_end", (event) => onEnd(JSON.parse(event.data)));
     return source;
   }
 
-  return { t, kind, time, api, el, barChart, liveStream, lang };
+  return { t, kind, time, duration, incident, ended, api, el, barChart, liveStream, lang };
 })();

@@ -2,10 +2,11 @@
 // rectify with a note and a photo.
 "use strict";
 (() => {
-  const { t, kind, time, api, el } = BK;
+  const { t, kind, time, incident, ended, api, el } = BK;
   const cases = document.getElementById("cases");
   const empty = document.getElementById("empty");
   const banner = document.getElementById("alert-banner");
+  const known = new Map(); // violation_id -> the violation as last rendered
   let audio = null;
 
   document.getElementById("sound-on").addEventListener("click", (event) => {
@@ -65,6 +66,7 @@
       { class: `case severity-${v.severity} escalation-${v.escalation}`, dataset: { violationId: v.violation_id, state: v.state } },
       el("h3", {}, kind(v.kind), " ", el("span", { class: "state" }, t(v.state))),
       el("p", {}, `${t("camera")}: ${v.camera} · ${time(v.occurred_at)}`),
+      el("p", { class: "incident", dataset: { ongoing: String(!v.ended_at) } }, incident(v)),
       el("p", { class: "deadline" }, `${t("deadline")}: ${time(v.deadline_at)} ${t(v.escalation)}`),
       snapshot,
       actions(v),
@@ -72,6 +74,10 @@
   }
 
   function render(v) {
+    const previous = known.get(v.violation_id);
+    // a case event carries the stored row; an end that arrived first is kept either way
+    if (previous && previous.ended_at && !v.ended_at) v = ended(v, previous);
+    known.set(v.violation_id, v);
     const existing = cases.querySelector(`[data-violation-id="${CSS.escape(v.violation_id)}"]`);
     const fresh = card(v);
     if (existing) existing.replaceWith(fresh);
@@ -93,6 +99,11 @@
     for (const v of page.items.reverse()) render(v);
   }
 
-  BK.liveStream(alertNew, render, document.getElementById("live-status"));
+  function endOf(end) {
+    const v = known.get(end.violation_id);
+    if (v) render(ended(v, end));
+  }
+
+  BK.liveStream(alertNew, render, document.getElementById("live-status"), endOf);
   load().catch(() => {});
 })();

@@ -2,12 +2,13 @@
 // the review actions, and charts that follow every change.
 "use strict";
 (() => {
-  const { t, kind, time, api, el, barChart } = BK;
+  const { t, kind, time, incident, ended, api, el, barChart } = BK;
   const body = document.getElementById("violations-body");
   const empty = document.getElementById("empty");
   const detail = document.getElementById("detail");
   const filters = document.getElementById("filters");
   const STATES = ["new", "acknowledged", "rectified", "verified", "dismissed"];
+  const known = new Map(); // violation_id -> the violation as last shown
   let selected = null;
 
   function query() {
@@ -27,6 +28,9 @@
   }
 
   function row(v) {
+    const previous = known.get(v.violation_id);
+    if (previous && previous.ended_at && !v.ended_at) v = ended(v, previous);
+    known.set(v.violation_id, v);
     return el(
       "tr",
       {
@@ -42,6 +46,7 @@
       el("td", {}, `${Math.round(v.confidence * 100)}%`),
       el("td", { class: "state" }, t(v.state)),
       el("td", { class: "escalation" }, t(v.escalation)),
+      el("td", { class: "incident", dataset: { ongoing: String(!v.ended_at) } }, incident(v)),
     );
   }
 
@@ -106,6 +111,7 @@
     detail.replaceChildren(
       el("h2", {}, `${kind(v.kind)} · ${v.site} / ${v.camera}`),
       el("p", { class: "state" }, `${t("state")}: ${t(v.state)} · ${t("deadline")}: ${time(v.deadline_at)} ${t(v.escalation)}`),
+      el("p", { class: "incident", dataset: { ongoing: String(!v.ended_at) } }, incident(v)),
       files.clip ? el("video", { id: "clip", src: files.clip, controls: true, muted: true, preload: "auto", playsinline: true }) : null,
       files.snapshot ? el("img", { id: "snapshot", src: files.snapshot, alt: t("snapshot") }) : null,
       ...photos.map((p) => el("img", { class: "photo", src: p.url, alt: t("photo") })),
@@ -131,10 +137,17 @@
     event.preventDefault();
     loadQueue().catch(() => {});
   });
+  function endOf(end) {
+    const v = known.get(end.violation_id);
+    if (v) upsert(ended(v, end), false);
+    if (selected === end.violation_id) open(selected).catch(() => {});
+  }
+
   BK.liveStream(
     (v) => { upsert(v, true); loadCharts().catch(() => {}); },
     (v) => upsert(v, false),
     document.getElementById("live-status"),
+    endOf,
   );
   loadQueue().catch(() => {});
   loadCharts().catch(() => {});
