@@ -28,6 +28,9 @@ from pydantic_core import ErrorDetails
 
 from contracts import Identifier, ViolationKind
 from edge.errors import ConfigError
+from edge.evidence.config import EvidenceConfig, PreviewConfig, UploadConfig
+from edge.kitchen.build import kitchen_problems
+from edge.kitchen.config import KitchenRulesConfig
 from edge.violation import DEFAULT_SEVERITY
 from edge.zones import polygon_problem
 
@@ -167,8 +170,23 @@ class EdgeConfig(_Strict):
     rules: tuple[RuleConfig, ...] = ()
     mqtt: MqttConfig
     outbox: OutboxConfig
+    # the kitchen rules (no_hat, no_mask, rodent, uncovered_food, camera health); absent: off,
+    # `kitchen: {}`: every rule with its defaults
+    kitchen: KitchenRulesConfig | None = None
+    # clips and snapshots kept on disk until the API acknowledged them; absent: no evidence
+    evidence: EvidenceConfig | None = None
+    # where evidence and previews go (the central API, with this edge's device token)
+    upload: UploadConfig | None = None
+    # the parents' live view: low-rate, downscaled, faces blurred here; needs `upload`
+    preview: PreviewConfig | None = None
     status_interval_s: float = Field(default=30.0, gt=0.0, le=3600.0)
     log_level: LogLevel = LogLevel.INFO
+
+    @model_validator(mode="after")
+    def _preview_needs_upload(self) -> Self:
+        if self.preview is not None and self.preview.enabled and self.upload is None:
+            raise ValueError("preview needs an upload section (where to send the frames)")
+        return self
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -321,6 +339,8 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> EdgeConf
     except ValidationError as err:
         problems[:0] = [_error_problem(error) for error in err.errors(include_input=False)]
         raise ConfigError(path, problems) from None
+    if config.kitchen is not None:
+        problems.extend(kitchen_problems(config.kitchen, [camera.id for camera in config.cameras]))
     if problems:
         raise ConfigError(path, problems)
     return config
