@@ -1,20 +1,22 @@
-"""The edge runtime: a thread per camera samples frames, a shared detector, rules, and publishing.
+"""The edge runtime: a thread per camera runs its CameraPipeline; one detector serves them all.
 
-Each camera thread takes the newest frame its source yields, keeps one every 1 / detect_fps
-seconds of captured_at (the rest are counted as skipped), runs the one shared detector under a
-first-come-first-served lock, evaluates the rules and publishes each violation. A frame that fails
-(detector or rule error) is logged and the loop goes on. Camera state comes from the sources'
-listeners (on_source_state); the edge status is published on every change and every
-status_interval_s.
+Each camera thread takes the newest frame its source yields and hands it to its CameraPipeline
+(edge/pipeline.py: frame hooks, sampling at detect_fps, motion gating, regions, detection, rules,
+publishing, outcome hooks). The pipelines share one DetectionScheduler (edge/scheduler.py), which
+runs the detector for the cameras in turn and skips, never queues, what it cannot keep up with.
+A frame that fails (detector or rule error) is counted and logged and the loop goes on. Camera
+state comes from the sources' listeners (on_source_state); the edge status is published on every
+change and every status_interval_s. camera_snapshots() feeds the metrics (edge/metrics.py).
 """
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from types import TracebackType
+from typing import Protocol, runtime_checkable
 
 from contracts import (
     CameraState,
@@ -26,10 +28,22 @@ from contracts import (
 )
 from detector.detections import Detector
 from edge.config import EdgeConfig
+from edge.metrics import CameraSnapshot
+from edge.motion import MotionConfig
+from edge.pipeline import (
+    ActiveTracks,
+    CameraCounters,
+    CameraPipeline,
+    FrameHook,
+    OutcomeHook,
+    WantedFps,
+)
 from edge.publisher import EventPublisher
+from edge.regions import RegionConfig
 from edge.rules import Rule, build_rules
+from edge.scheduler import DetectionScheduler, SchedulerConfig
 from edge.violation import Violation
-from streams.frame import Frame, FrameSource, SourceState
+from streams.frame import FrameSource, SourceState
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +56,7 @@ def utc_now() -> datetime:
 
 
 class FairLock:
-    """A ticket lock: threads get it in the order they asked, so no camera starves the others."""
+    """A ticket lock: threads get it in the order they asked (the scheduler replaced its use)."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
@@ -66,16 +80,24 @@ class FairLock:
             self._condition.notify_all()
 
 
-@dataclass(frozen=True, slots=True)
-class CameraCounters:
-    frames: int = 0  # yielded by the source
-    skipped: int = 0  # arrived sooner than 1 / detect_fps after the last sampled one
-    processed: int = 0  # detected and evaluated
-    failed: int = 0  # detector or rule raised
-    violations: int = 0
+@runtime_checkable
+class SizedDetector(Protocol):
+    """A detector that knows its input size (OnnxDetector): crops are cut at that size."""
+
+    @property
+    def input_size(self) -> tuple[int, int]: ...
 
 
 class EdgeWorker:
+    """Runs every enabled camera through its pipeline until stopped.
+
+    Without `motion` every sampled frame is detected on the whole frame (the skeleton's
+    behaviour); with it, detection is gated by motion and runs on regions (edge/pipeline.py).
+    The seams for the rule engine, the evidence ring buffer, the preview and camera health:
+    active_tracks and wanted_fps (asked per camera before each frame), frame_hooks (every frame
+    read, in the camera's thread) and outcome_hooks (every sampled frame after the rules).
+    """
+
     def __init__(
         self,
         config: EdgeConfig,
@@ -86,6 +108,14 @@ class EdgeWorker:
         *,
         rules: Sequence[Rule] | None = None,
         join_timeout_s: float = 10.0,
+        motion: MotionConfig | None = None,
+        regions: RegionConfig | None = None,
+        scheduler: SchedulerConfig | None = None,
+        active_tracks: ActiveTracks | None = None,
+        wanted_fps: WantedFps | None = None,
+        frame_hooks: Sequence[FrameHook] = (),
+        outcome_hooks: Sequence[OutcomeHook] = (),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         enabled = {camera.id: camera for camera in config.enabled_cameras}
         if set(sources) != set(enabled):
@@ -97,20 +127,44 @@ class EdgeWorker:
         self._detector = detector
         self._publisher = publisher
         self._clock = clock
+        self._monotonic = monotonic
         self._rules = build_rules(config) if rules is None else tuple(rules)
         self._join_timeout_s = join_timeout_s
-        self._intervals = {
-            camera_id: timedelta(seconds=1.0 / camera.detect_fps)
-            for camera_id, camera in enabled.items()
+        region_config = regions or RegionConfig()
+        self._scheduler = DetectionScheduler(
+            detector, config=scheduler, regions=region_config, monotonic=monotonic
+        )
+        region_size_px = min(detector.input_size) if isinstance(detector, SizedDetector) else None
+        self._pipelines = {
+            camera_id: CameraPipeline(
+                camera_id,
+                detect_fps=camera.detect_fps,
+                scheduler=self._scheduler,
+                rules=self._rules,
+                publish=self._publish_violation,
+                class_names=detector.class_names,
+                motion=motion,
+                regions=region_config,
+                region_size_px=region_size_px,
+                active_tracks=active_tracks,
+                wanted_fps=wanted_fps,
+                keepalive_offset_s=(
+                    0.0 if motion is None else motion.keepalive_s * number / len(enabled)
+                ),
+                frame_hooks=frame_hooks,
+                outcome_hooks=outcome_hooks,
+                monotonic=monotonic,
+            )
+            for number, (camera_id, camera) in enumerate(enabled.items())
         }
-        self._detector_lock = FairLock()
-        self._lock = threading.Lock()  # guards the two dicts below
+        for camera_id in enabled:
+            self._scheduler.add_camera(camera_id)
+        self._lock = threading.Lock()  # guards _cameras
         started_at = clock()
         self._cameras = {
             camera_id: CameraStatus(state=CameraState.STARTING, since=started_at)
             for camera_id in enabled
         }
-        self._counters = {camera_id: CameraCounters() for camera_id in enabled}
 
     def on_source_state(self, camera_id: str, state: SourceState) -> None:
         """A StateListener for the sources: record the camera's state and publish the status."""
@@ -135,16 +189,45 @@ class EdgeWorker:
         )
 
     def counters(self, camera_id: str) -> CameraCounters:
+        return self._pipelines[camera_id].counters
+
+    def camera_snapshots(self) -> list[CameraSnapshot]:
+        """Per camera figures for the metrics endpoint."""
+        now_s = self._monotonic()
         with self._lock:
-            return self._counters[camera_id]
+            states = {camera_id: status.state.value for camera_id, status in self._cameras.items()}
+        snapshots = []
+        for camera_id, pipeline in self._pipelines.items():
+            counters = pipeline.counters
+            lane = self._scheduler.stats(camera_id)
+            snapshots.append(
+                CameraSnapshot(
+                    camera_id=camera_id,
+                    state=states[camera_id],
+                    frames_read=counters.read,
+                    frames_detected=counters.detected,
+                    frames_processed=counters.processed,
+                    skipped_sampling=counters.skipped,
+                    skipped_busy=counters.skipped_busy + lane.skipped,
+                    failed=counters.failed,
+                    violations=counters.violations,
+                    inferences=lane.inferences,
+                    read_fps=pipeline.read_rate.rate(now_s),
+                    detect_fps=pipeline.detect_rate.rate(now_s),
+                    detector_latency=lane.latency,
+                    detector_wait=lane.wait,
+                )
+            )
+        return snapshots
 
     def run_until(self, stop: threading.Event) -> None:
         """Run every camera until `stop` is set, then close the sources and join the threads."""
         self._warn_unknown_labels()
+        self._scheduler.start()
         threads = [
             threading.Thread(
                 target=self._camera_loop,
-                args=(camera_id, source, stop),
+                args=(self._pipelines[camera_id], source, stop),
                 name=f"camera-{camera_id}",
                 daemon=True,
             )
@@ -165,10 +248,13 @@ class EdgeWorker:
             for camera_id in self._sources:
                 counters = self.counters(camera_id)
                 logger.debug(
-                    "camera counters camera=%s frames=%d skipped=%d processed=%d failed=%d",
+                    "camera counters camera=%s frames=%d skipped=%d skipped_busy=%d"
+                    " detected=%d processed=%d failed=%d",
                     camera_id,
                     counters.frames,
                     counters.skipped,
+                    counters.skipped_busy,
+                    counters.detected,
                     counters.processed,
                     counters.failed,
                 )
@@ -180,6 +266,7 @@ class EdgeWorker:
         ]
         for closer in closers:
             closer.start()
+        self._scheduler.close(join_timeout_s=self._join_timeout_s)  # answers waiting cameras
         for thread in closers + threads:
             thread.join(timeout=self._join_timeout_s)
             if thread.is_alive():
@@ -202,19 +289,17 @@ class EdgeWorker:
                     ",".join(sorted(known)),
                 )
 
-    def _camera_loop(self, camera_id: str, source: FrameSource, stop: threading.Event) -> None:
-        next_due: datetime | None = None
-        failing = False
+    def _camera_loop(
+        self, pipeline: CameraPipeline, source: FrameSource, stop: threading.Event
+    ) -> None:
+        camera_id = pipeline.camera_id
         retry_s = 1.0
         while not stop.is_set():
             try:
                 for frame in source.frames():
                     if stop.is_set():
                         return
-                    due, next_due = self._sample(camera_id, frame.captured_at, next_due)
-                    self._count(camera_id, frames=1, skipped=0 if due else 1)
-                    if due:
-                        failing = self._process(camera_id, frame, failing=failing)
+                    pipeline.handle(frame)
                     retry_s = 1.0
                 if not stop.is_set():
                     logger.warning("camera source ended camera=%s", camera_id)
@@ -225,37 +310,6 @@ class EdgeWorker:
                 )
                 stop.wait(retry_s)
                 retry_s = min(retry_s * 2.0, 30.0)
-
-    def _sample(
-        self, camera_id: str, captured_at: datetime, next_due: datetime | None
-    ) -> tuple[bool, datetime | None]:
-        """Whether this frame is due, and when the next one is: a steady 1 / detect_fps cadence."""
-        interval = self._intervals[camera_id]
-        if next_due is not None and captured_at < next_due and next_due - captured_at <= interval:
-            return False, next_due
-        if next_due is not None and timedelta(0) <= captured_at - next_due < interval:
-            return True, next_due + interval  # on schedule: keep the cadence
-        return True, captured_at + interval  # first frame, a gap, or the clock went back
-
-    def _process(self, camera_id: str, frame: Frame, *, failing: bool) -> bool:
-        """Detect, evaluate and publish one frame; return whether it failed."""
-        try:
-            with self._detector_lock:
-                detections = self._detector.detect(frame.image)
-            violations = [
-                violation for rule in self._rules for violation in rule.evaluate(frame, detections)
-            ]
-        except Exception:
-            self._count(camera_id, failed=1)
-            if not failing:
-                logger.exception("frame failed camera=%s index=%d", camera_id, frame.index)
-            return True
-        if failing:
-            logger.info("frames recovered camera=%s index=%d", camera_id, frame.index)
-        self._count(camera_id, processed=1, violations=len(violations))
-        for violation in violations:
-            self._publish_violation(violation)
-        return False
 
     def _publish_violation(self, violation: Violation) -> None:
         event = to_event(violation, site=self._config.site, edge=self._config.edge)
@@ -277,27 +331,6 @@ class EdgeWorker:
             self._publisher.publish_status(self.status())
         except Exception:
             logger.exception("publishing the status failed")
-
-    def _count(
-        self,
-        camera_id: str,
-        *,
-        frames: int = 0,
-        skipped: int = 0,
-        processed: int = 0,
-        failed: int = 0,
-        violations: int = 0,
-    ) -> None:
-        with self._lock:
-            counters = self._counters[camera_id]
-            self._counters[camera_id] = replace(
-                counters,
-                frames=counters.frames + frames,
-                skipped=counters.skipped + skipped,
-                processed=counters.processed + processed,
-                failed=counters.failed + failed,
-                violations=counters.violations + violations,
-            )
 
 
 def to_event(violation: Violation, *, site: str, edge: str) -> ViolationEvent:
