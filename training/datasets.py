@@ -209,13 +209,17 @@ def _image_size(path: Path) -> tuple[int, int]:
 
 
 def load_labelled_images(
-    data: Path, *, split: str = "val", class_map: Mapping[str, str] = FACE_MASK_CLASSES
+    data: Path,
+    *,
+    split: str = "val",
+    class_map: Mapping[str, str] = FACE_MASK_CLASSES,
+    names: tuple[str, ...] = CLASS_NAMES,
 ) -> list[LabelledImage]:
     """A labelled image set in one of these layouts, sorted by image path:
 
     - a data.yaml (YOLO): its `split` entry (a folder of images, labels beside in labels/);
     - a YOLO folder: <data>/images/<split>/ + <data>/labels/<split>/, or <data>/images/ +
-      <data>/labels/;
+      <data>/labels/; class ids are read with `names` (a data.yaml brings its own);
     - a Pascal VOC folder: <data>/annotations/*.xml + <data>/images/; only its validation split
       (is_validation) when split == "val", only training when "train", everything when "all"; VOC
       classes are mapped with class_map, and VOC's 1-based corners are converted.
@@ -230,7 +234,7 @@ def load_labelled_images(
             f"{data}: neither a data.yaml, a YOLO folder (images/, labels/) "
             "nor a VOC folder (annotations/)"
         )
-    return _from_yolo_folder(images)
+    return _from_yolo_folder(images, names)
 
 
 def _labels_dir_for(images: Path) -> Path:

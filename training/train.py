@@ -76,7 +76,7 @@ def _count_images(data_yaml: Path) -> int:
     return total
 
 
-def train(
+def train_checkpoint(
     data_yaml: Path,
     out_dir: Path,
     *,
@@ -88,15 +88,13 @@ def train(
     workers: int = 2,
     device: str = "cpu",
     seed: int = 0,
-    models_dir: Path = Path("models"),
-    opset: int = 17,
     extra: dict[str, object] | None = None,
-) -> TrainResult:
-    """Train model_yaml from scratch (no pretrained weights) on data_yaml and export ONNX.
+) -> Path:
+    """Train model_yaml from scratch (no pretrained weights) on data_yaml; returns best.pt.
 
-    Training runs go to out_dir/<name>/; the exported model is copied to
-    models_dir/<name>/model.onnx (ultralytics writes names, stride and imgsz into its metadata).
-    extra is passed to ultralytics' train() as further arguments (mosaic, scale, hsv_h...).
+    Training runs go to out_dir/<name>/ (weights/best.pt and last.pt are saved every epoch, so a
+    run stopped early still leaves a checkpoint to export). extra is passed to ultralytics'
+    train() as further arguments (time, mosaic, close_mosaic, hsv_h...).
     """
     if not data_yaml.is_file():
         raise TrainingError(f"data_yaml {data_yaml} does not exist")
@@ -109,7 +107,6 @@ def train(
     model = cast(_Model, ultralytics.YOLO(model_yaml))
     images = _count_images(data_yaml)
     logger.info("training model=%s images=%d epochs=%d imgsz=%d", model_yaml, images, epochs, imgsz)
-    started = time.monotonic()
     model.train(
         data=str(data_yaml),
         epochs=epochs,
@@ -128,18 +125,66 @@ def train(
         verbose=True,
         **(extra or {}),
     )
-    seconds = time.monotonic() - started
     weights = out_dir.resolve() / name / "weights" / "best.pt"
     if not weights.is_file():
         raise TrainingError(f"training finished without {weights}")
+    return weights
+
+
+def export_onnx(weights: Path, target: Path, *, imgsz: int, opset: int = 17) -> Path:
+    """Export a checkpoint to ONNX (ultralytics writes names, stride and imgsz into the metadata)
+    and copy it to target."""
+    if not weights.is_file():
+        raise TrainingError(f"checkpoint {weights} does not exist")
+    prepare_offline(weights.parent / ".ultralytics")
+    ultralytics = importlib.import_module("ultralytics")
     trained = cast(_Model, ultralytics.YOLO(str(weights)))
     exported = Path(
         str(trained.export(format="onnx", imgsz=imgsz, opset=opset, simplify=False, dynamic=False))
     )
-    target = models_dir / name / "model.onnx"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(exported, target)
-    logger.info("exported onnx=%s seconds=%.1f", target, seconds)
+    logger.info("exported onnx=%s from=%s", target, weights)
+    return target
+
+
+def train(
+    data_yaml: Path,
+    out_dir: Path,
+    *,
+    epochs: int,
+    imgsz: int,
+    name: str = "kitchen",
+    model_yaml: str = "yolov8n.yaml",
+    batch: int = 16,
+    workers: int = 2,
+    device: str = "cpu",
+    seed: int = 0,
+    models_dir: Path = Path("models"),
+    opset: int = 17,
+    extra: dict[str, object] | None = None,
+) -> TrainResult:
+    """Train model_yaml from scratch on data_yaml; export ONNX to models_dir/<name>/model.onnx."""
+    started = time.monotonic()
+    weights = train_checkpoint(
+        data_yaml,
+        out_dir,
+        epochs=epochs,
+        imgsz=imgsz,
+        name=name,
+        model_yaml=model_yaml,
+        batch=batch,
+        workers=workers,
+        device=device,
+        seed=seed,
+        extra=extra,
+    )
+    seconds = time.monotonic() - started
+    target = export_onnx(weights, models_dir / name / "model.onnx", imgsz=imgsz, opset=opset)
     return TrainResult(
-        weights=weights, onnx=target, epochs=epochs, train_images=images, seconds=seconds
+        weights=weights,
+        onnx=target,
+        epochs=epochs,
+        train_images=_count_images(data_yaml),
+        seconds=seconds,
     )

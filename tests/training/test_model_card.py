@@ -1,0 +1,117 @@
+"""The model card is written from a measured report only, with the targets judged; the shipped
+confidence is chosen on the validation split; `brightkitchen train` without the extra says so."""
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from training.cli import run_train
+from training.evaluate import ImageSetReport
+from training.metrics import ClassMetrics
+from training.model_card import write_model_card
+from training.pipeline import PipelineConfig
+from training.pipeline_eval import choose_confidence
+
+KINDS = ("no_hat", "no_mask", "rodent", "uncovered_food")
+
+
+def _class(label: str, precision: float, recall: float, ap50: float) -> dict[str, Any]:
+    return {
+        "label": label,
+        "ground_truth": 100,
+        "predictions": 100,
+        "true_positives": int(recall * 100),
+        "false_positives": 0,
+        "false_negatives": 100 - int(recall * 100),
+        "precision": precision,
+        "recall": recall,
+        "ap50": ap50,
+    }
+
+
+def _image_set(confidence: float, classes: dict[str, tuple[float, float, float]]) -> dict[str, Any]:
+    rows = {name: _class(name, *values) for name, values in classes.items()}
+    return {
+        "data": "x",
+        "images": 500,
+        "confidence": confidence,
+        "min_size_px": 0.0,
+        "iou_threshold": 0.5,
+        "classes": rows,
+        "mean_ap50": sum(v[2] for v in classes.values()) / len(classes),
+    }
+
+
+def _scenarios(confidence: float) -> dict[str, Any]:
+    kinds = {
+        kind: {
+            "kind": kind,
+            "truth": 2,
+            "predicted": 2,
+            "matched_truth": 2 if kind != "rodent" else 1,
+            "correct_predictions": 2,
+            "precision": 1.0,
+            "recall": 1.0 if kind != "rodent" else 0.5,
+        }
+        for kind in KINDS
+    }
+    return {"confidence": confidence, "videos": [{}] * 12, "kinds": kinds}
+
+
+def _report() -> dict[str, Any]:
+    generated = {"head_bare": (0.97, 0.93, 0.964), "rodent": (0.9, 0.7, 0.812)}
+    faces = {"face_bare": (0.61, 0.55, 0.6), "face_masked": (0.93, 0.66, 0.8)}
+    return {
+        "model": "models/kitchen/model.onnx",
+        "size_mb": 12.1,
+        "shipped_confidence": 0.4,
+        "generated_test": {c: _image_set(float(c), generated) for c in ("0.5", "0.4")},
+        "face_masks_val": {c: _image_set(float(c), faces) for c in ("0.5", "0.4")},
+        "scenarios": {c: _scenarios(float(c)) for c in ("0.5", "0.4")},
+        "scenarios_whole_frame": {c: _scenarios(float(c)) for c in ("0.5", "0.4")},
+        "latency_ms": {"input_320x320": 11.2, "frame_640x360": 12.0},
+    }
+
+
+def test_the_card_shows_measured_figures_and_judges_the_targets(tmp_path: Path) -> None:
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    timings = {"data_generate": 240.0, "export": 3.0, "evaluate": 300.0}
+    card = write_model_card(config, _report(), timings, tmp_path / "MODEL_CARD.md").read_text()
+    assert "${" not in card
+    assert "| head_bare | 100 | 0.970 | 0.930 | 0.964 | AP50 >= 0.90: met |" in card
+    assert "| rodent | 100 | 0.900 | 0.700 | 0.812 | AP50 >= 0.90: **NOT met** |" in card
+    assert "P met, R **NOT met**" in card  # face_masked: precision 0.93, recall 0.66 < 0.70
+    assert "| rodent | 2 | 2 | 1 | 2 | 1.000 | 0.500 |" in card
+    assert "12.1 MB" in card
+    assert "--confidence 0.4" in card
+    assert "AGPL-3.0" in card
+
+
+def _metrics(label: str, precision: float | None, recall: float | None) -> ClassMetrics:
+    return ClassMetrics(label, 10, 10, 5, 5, 5, precision, recall, 0.5)
+
+
+def test_the_shipped_confidence_is_the_best_mean_f1() -> None:
+    def report(confidence: float, p: float | None, r: float | None) -> ImageSetReport:
+        return ImageSetReport("val", 10, confidence, 0.0, 0.5, (_metrics("rodent", p, r),))
+
+    reports = [report(0.5, 1.0, 0.4), report(0.4, 0.9, 0.8), report(0.3, 0.5, 0.9)]
+    assert choose_confidence(reports) == 0.4
+    tied = [report(0.5, 0.8, 0.8), report(0.4, 0.8, 0.8), report(0.3, None, None)]
+    assert choose_confidence(tied) == 0.5
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ultralytics") is not None, reason="the train extra is installed"
+)
+def test_train_without_the_extra_says_what_to_install(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("YOLO_OFFLINE", "1")  # set by the offline set-up; restored afterwards
+    monkeypatch.setenv("YOLO_CONFIG_DIR", str(tmp_path / "cfg"))
+    data = tmp_path / "data.yaml"
+    data.write_text("train: images\nval: images\nnames:\n  0: person\n")
+    assert run_train(data, runs_dir=tmp_path / "runs", models_dir=tmp_path / "models") == 2
+    assert "train extra" in capsys.readouterr().err

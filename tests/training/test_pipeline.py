@@ -1,0 +1,23 @@
+"""The `make model` pipeline's stage order and its errors when a stage's input is missing."""
+
+from pathlib import Path
+
+import pytest
+
+from training.pipeline import STAGES, main
+
+
+def test_stages_run_in_the_order_that_feeds_each_the_previous_one() -> None:
+    assert STAGES == ("data", "train", "export", "scenarios", "evaluate", "card")
+
+
+@pytest.mark.parametrize(
+    ("stage", "named"),
+    [("train", "train.yaml"), ("export", "weights"), ("evaluate", "model.onnx")],
+)
+def test_a_stage_without_its_input_names_what_is_missing(
+    stage: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work, models = str(tmp_path / "work"), str(tmp_path / "models")
+    assert main(["--stage", stage, "--work-dir", work, "--models-dir", models]) == 2
+    assert named in capsys.readouterr().err
