@@ -7,7 +7,7 @@ export ORT_DISABLE_TELEMETRY := 1
 export YOLO_OFFLINE := 1
 export BK_TEST_DATABASE_URL ?= postgresql+psycopg://bk_test:bk_test@127.0.0.1:5432/postgres
 
-.PHONY: install install-demo system-packages lint test test-fast demo bench clean
+.PHONY: install install-demo install-train system-packages lint test demo bench model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,23 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[edge,api]"
 	touch $@
+
+TRAIN_VENV := .venv-train
+
+# Training needs torch (CPU works: torch 2.14.1 with torchvision 0.29.1) and ultralytics, in a venv
+# of its own so that the edge and the API never carry them.
+$(TRAIN_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/pip install -q --upgrade pip
+	$(TRAIN_VENV)/bin/pip install -q -e ".[train]"
+	touch $@
+
+install-train: $(TRAIN_VENV)/.installed
+
+# Reproduce the shipped kitchen model from scratch: generate data, convert the real face-mask set,
+# train, export models/kitchen/model.onnx, evaluate and write its model card.
+model: install-train
+	$(TRAIN_VENV)/bin/python -m training.pipeline
 
 system-packages:
 	bash scripts/install-system-packages.sh test

@@ -43,6 +43,37 @@ def _export_dataset(args: argparse.Namespace) -> int:
     return run_command(["export-dataset", *args.args])
 
 
+def _train(args: argparse.Namespace) -> int:
+    from training.cli import run_train
+
+    return run_train(
+        args.data,
+        name=args.name,
+        epochs=args.epochs,
+        hours=args.hours,
+        imgsz=args.imgsz,
+        batch=args.batch,
+        models_dir=args.models_dir,
+        runs_dir=args.runs_dir,
+    )
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from training.cli import run_eval
+
+    return run_eval(
+        args.model,
+        args.data,
+        args.scenario,
+        as_json=args.json,
+        min_size_px=args.min_size_px,
+        confidence=args.confidence,
+        split=args.split,
+        tiled=not args.whole_frame,
+        detect_fps=args.detect_fps,
+    )
+
+
 def _demo(args: argparse.Namespace) -> int:
     from brightkitchen.demo import run_demo
 
@@ -87,6 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("args", nargs=argparse.REMAINDER, help="see --help")
     export.set_defaults(handler=_export_dataset)
+
+    from training.cli import add_eval_arguments, add_train_arguments
+
+    train = commands.add_parser(
+        "train", help="train a YOLO detector from scratch and export it (needs the train extra)"
+    )
+    add_train_arguments(train)
+    train.set_defaults(handler=_train)
+
+    evaluate = commands.add_parser(
+        "eval", help="per-class precision/recall/AP50 on labelled images, or event-level on videos"
+    )
+    add_eval_arguments(evaluate)
+    evaluate.set_defaults(handler=_eval)
 
     demo = commands.add_parser("demo", help="run broker, RTSP camera, edge and API on this machine")
     demo.add_argument("--port", type=int, default=8000, help="HTTP port of the API")

@@ -28,7 +28,16 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def test_help_lists_every_subcommand() -> None:
     result = _run("--help")
     assert result.returncode == 0
-    for command in ("detect", "check-config", "edge", "api", "demo"):
+    for command in (
+        "detect",
+        "check-config",
+        "edge",
+        "api",
+        "demo",
+        "train",
+        "eval",
+        "export-dataset",
+    ):
         assert command in result.stdout
 
 
