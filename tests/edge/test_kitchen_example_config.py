@@ -29,7 +29,8 @@ def test_the_kitchen_example_loads_with_its_environment() -> None:
     assert config.evidence is not None
     assert config.upload is not None
     assert config.upload.token.get_secret_value() == "api-token"
-    assert config.preview is not None and config.preview.enabled
+    assert config.preview is not None
+    assert config.preview.enabled
     engines = build_kitchen_rules(config.kitchen, config.enabled_cameras, started_at=T0)
     assert "hat" in engines["cam-prep"].rule_ids
     assert "food-counter" in engines["cam-cold"].rule_ids
