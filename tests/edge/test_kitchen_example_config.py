@@ -31,6 +31,7 @@ def test_the_kitchen_example_loads_with_its_environment() -> None:
     assert config.upload.token.get_secret_value() == "api-token"
     assert config.preview is not None
     assert config.preview.enabled
+    assert config.metrics is not None
     engines = build_kitchen_rules(config.kitchen, config.enabled_cameras, started_at=T0)
     assert "hat" in engines["cam-prep"].rule_ids
     assert "food-counter" in engines["cam-cold"].rule_ids

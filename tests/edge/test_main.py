@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
 from brightkitchen.services.mosquitto import MosquittoBroker
+from brightkitchen.services.ports import free_port
 from contracts import EdgeState, decode_status, decode_violation, status_topic, violation_topic
 from edge.__main__ import _StateRelay, main, run_edge
 from edge.evidence.items import EvidenceKind
@@ -118,12 +120,14 @@ def test_python_m_edge_detects_publishes_and_stops_on_sigint(
     video = tmp_path / "marker.mp4"
     write_marker_video(video, duration_s=8.0, fps=10, marker_intervals_s=((1.0, 7.0),), seed=3)
     evidence_dir = tmp_path / "evidence"
+    metrics_port = free_port()
     config = edge_yaml(
         tmp_path,
         model=MARKER_MODEL,
         camera_url=str(video),
         port=mosquitto.port,
         evidence={"directory": str(evidence_dir), "pre_s": 1, "post_s": 1, "post_grace_s": 1},
+        metrics={"listen": f"127.0.0.1:{metrics_port}"},
     )
     recorder = MqttRecorder(
         mosquitto.host,
@@ -154,6 +158,9 @@ def test_python_m_edge_detects_publishes_and_stops_on_sigint(
                 what="a violation from the edge process",
             )
             assert process.poll() is None, log_path.read_text()
+            scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+            assert scraped.status_code == 200
+            assert 'brightkitchen_edge_evidence_total{outcome="snapshot"}' in scraped.text
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=30) == 0, log_path.read_text()
         finally:
