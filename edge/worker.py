@@ -7,6 +7,13 @@ runs the detector for the cameras in turn and skips, never queues, what it canno
 A frame that fails (detector or rule error) is counted and logged and the loop goes on. Camera
 state comes from the sources' listeners (on_source_state); the edge status is published on every
 change and every status_interval_s. camera_snapshots() feeds the metrics (edge/metrics.py).
+
+With a `kitchen` config section the worker runs the kitchen rule engines (edge/incident_runtime.py):
+every frame read and every detected frame feed them, their tracks drive detection (active_tracks,
+wanted_fps), the status loop ticks them about once a second, their incidents go to the publisher
+as ViolationEvent (START) and ViolationEnd (END), and frozen or blurred/covered cameras show in the
+edge status. The generic `rules:` run beside them. With an evidence recorder every violation's
+snapshot and clip are recorded under its published violation_id.
 """
 
 import logging

@@ -175,6 +175,15 @@ def test_frames_that_stop_changing_make_the_camera_frozen() -> None:
             30,
             what="cam-1 frozen in the edge status",
         )
+        # the change is published at once, not at the next status_interval_s (60 s here)
+        wait_until(
+            lambda: any(
+                status.cameras["cam-1"].state is CameraState.FROZEN
+                for status in running.publisher.statuses
+            ),
+            30,
+            what="a published status with cam-1 frozen",
+        )
     finally:
         running.stop()
 
