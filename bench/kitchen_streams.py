@@ -15,7 +15,7 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from contracts import EdgeStatus, ViolationEvent
+from contracts import EdgeStatus, ViolationEnd, ViolationEvent
 
 REPO = Path(__file__).resolve().parent.parent
 CACHE_DIR = REPO / "var" / "bench"
@@ -110,10 +110,14 @@ class NullPublisher:
 
     def __init__(self) -> None:
         self.violations = 0
+        self.ends = 0
         self.statuses = 0
 
     def publish_violation(self, _event: ViolationEvent) -> None:
         self.violations += 1
+
+    def publish_violation_end(self, _end: ViolationEnd) -> None:
+        self.ends += 1
 
     def publish_status(self, _status: EdgeStatus) -> None:
         self.statuses += 1

@@ -31,6 +31,7 @@ from edge.errors import ConfigError
 from edge.evidence.config import EvidenceConfig, PreviewConfig, UploadConfig
 from edge.kitchen.build import kitchen_problems
 from edge.kitchen.config import KitchenRulesConfig
+from edge.metrics import MetricsConfig
 from edge.violation import DEFAULT_SEVERITY
 from edge.zones import polygon_problem
 
@@ -179,6 +180,8 @@ class EdgeConfig(_Strict):
     upload: UploadConfig | None = None
     # the parents' live view: low-rate, downscaled, faces blurred here; needs `upload`
     preview: PreviewConfig | None = None
+    # `GET /metrics` in Prometheus' text format; absent: no endpoint
+    metrics: MetricsConfig | None = None
     status_interval_s: float = Field(default=30.0, gt=0.0, le=3600.0)
     log_level: LogLevel = LogLevel.INFO
 

@@ -6,8 +6,9 @@ at the camera's detect fps, by design; `busy`: due but lost because the edge cou
 failed frames, violations, detector inferences, detector latency (a histogram of the time one
 sampled frame spent in the detector, all its crops) and wait (the time it waited for its turn),
 the camera state (one gauge per state, 1 for the current one); for the edge the outbox depth and
-the evidence upload queue depth when hooks for them are given. The format is Prometheus' text
-format 0.0.4.
+the evidence upload queue depth when hooks for them are given, and the counters of the
+evidence recorder, the uploader and the preview (CounterReading) when a hook gives them. The
+format is Prometheus' text format 0.0.4.
 """
 
 import bisect
@@ -178,6 +179,19 @@ class CameraSnapshot:
 Gauge = Callable[[], float]
 
 
+@dataclass(frozen=True, slots=True)
+class CounterReading:
+    """One sample of a counter from a part outside the worker (evidence, uploads, preview)."""
+
+    name: str  # e.g. brightkitchen_edge_evidence_clips_total
+    help_text: str
+    labels: Mapping[str, str]
+    value: float
+
+
+Counters = Callable[[], Sequence[CounterReading]]
+
+
 class EdgeMetrics:
     """Renders the edge's metrics from the worker and optional depth hooks, at each scrape."""
 
@@ -189,8 +203,10 @@ class EdgeMetrics:
         edge: str,
         outbox_depth: Gauge | None = None,
         upload_queue_depth: Gauge | None = None,
+        counters: Counters | None = None,
     ) -> None:
         self._cameras = cameras
+        self._counters = counters
         self._site = site
         self._edge = edge
         self._gauges: dict[str, tuple[str, Gauge]] = {}
@@ -302,7 +318,23 @@ class EdgeMetrics:
                 continue
             out.family(name, "gauge", help_text)
             out.sample(name, {}, reading)
+        self._render_counters(out)
         return out.text()
+
+    def _render_counters(self, out: "Exposition") -> None:
+        if self._counters is None:
+            return
+        try:
+            readings = sorted(self._counters(), key=lambda reading: reading.name)
+        except Exception:  # a hook's failure must not break the scrape
+            logger.exception("metrics counters failed")
+            return
+        seen: set[str] = set()
+        for reading in readings:
+            if reading.name not in seen:
+                seen.add(reading.name)
+                out.family(reading.name, "counter", reading.help_text)
+            out.sample(reading.name, reading.labels, reading.value)
 
 
 class Exposition:

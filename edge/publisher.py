@@ -36,9 +36,11 @@ from paho.mqtt.reasoncodes import ReasonCode
 from contracts import (
     EdgeState,
     EdgeStatus,
+    ViolationEnd,
     ViolationEvent,
     encode,
     status_topic,
+    violation_end_topic,
     violation_topic,
 )
 from edge.config import MqttConfig
@@ -55,6 +57,10 @@ class EventPublisher(Protocol):
 
     def publish_status(self, status: EdgeStatus) -> None:
         """Replace the edge's retained status; newest wins."""
+        ...
+
+    def publish_violation_end(self, end: ViolationEnd) -> None:
+        """Deliver at least once, after the violation it ends (same outbox, same order)."""
         ...
 
 
@@ -116,6 +122,7 @@ class MqttEventPublisher:
         self._reconnect_min_s = reconnect_min_s
         self._reconnect_max_s = reconnect_max_s
         self._violation_topic = violation_topic(site, edge)
+        self._violation_end_topic = violation_end_topic(site, edge)
         self._status_topic = status_topic(site, edge)
         self.client_id = client_id or f"bk-{site}-{edge}"
 
@@ -164,6 +171,11 @@ class MqttEventPublisher:
 
     def publish_violation(self, event: ViolationEvent) -> None:
         self._outbox.put(str(event.violation_id), self._violation_topic, encode(event))
+        self._signals.put(_Signal(_Kind.KICK))
+
+    def publish_violation_end(self, end: ViolationEnd) -> None:
+        # its own message id: the outbox keeps one row per id, the event holds the plain one
+        self._outbox.put(f"{end.violation_id}:end", self._violation_end_topic, encode(end))
         self._signals.put(_Signal(_Kind.KICK))
 
     def publish_status(self, status: EdgeStatus) -> None:

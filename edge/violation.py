@@ -1,9 +1,10 @@
 """Violation: what a rule reports for one camera frame, before it becomes a ViolationEvent."""
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from contracts import ViolationKind
+from contracts import NormalizedBox, ViolationKind
 
 # Severity tiers of ../shared/DOMAIN.md: 1 immediate, 2 rectify by a deadline, 3 routine.
 DEFAULT_SEVERITY: dict[ViolationKind, int] = {
@@ -33,6 +34,17 @@ class Box:
     x2: float
     y2: float
 
+    def to_wire(self) -> NormalizedBox:
+        """The contracts' form of this box (events carry these)."""
+        return NormalizedBox(
+            label=self.label,
+            confidence=self.confidence,
+            x1=self.x1,
+            y1=self.y1,
+            x2=self.x2,
+            y2=self.y2,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Violation:
@@ -44,3 +56,5 @@ class Violation:
     confidence: float  # the highest confidence among `boxes`
     boxes: tuple[Box, ...]
     zone_id: str | None  # None: the rule watches the whole frame
+    # the published event's id, also the evidence's: fresh per violation unless given
+    violation_id: uuid.UUID = field(default_factory=uuid.uuid4)

@@ -7,12 +7,18 @@ runs the detector for the cameras in turn and skips, never queues, what it canno
 A frame that fails (detector or rule error) is counted and logged and the loop goes on. Camera
 state comes from the sources' listeners (on_source_state); the edge status is published on every
 change and every status_interval_s. camera_snapshots() feeds the metrics (edge/metrics.py).
+
+With a `kitchen` config section the worker runs the kitchen rule engines (edge/incident_runtime.py):
+every frame read and every detected frame feed them, their tracks drive detection (active_tracks,
+wanted_fps), the status loop ticks them about once a second, their incidents go to the publisher
+as ViolationEvent (START) and ViolationEnd (END), and frozen or blurred/covered cameras show in the
+edge status. The generic `rules:` run beside them. With an evidence recorder every violation's
+snapshot and clip are recorded under its published violation_id.
 """
 
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -23,11 +29,12 @@ from contracts import (
     CameraStatus,
     EdgeState,
     EdgeStatus,
-    NormalizedBox,
     ViolationEvent,
 )
 from detector.detections import Detector
 from edge.config import EdgeConfig
+from edge.incident_runtime import Identity, KitchenRuntime, Recorder
+from edge.kitchen.build import build_kitchen_rules
 from edge.metrics import CameraSnapshot
 from edge.motion import MotionConfig
 from edge.pipeline import (
@@ -35,6 +42,7 @@ from edge.pipeline import (
     CameraCounters,
     CameraPipeline,
     FrameHook,
+    FrameOutcome,
     OutcomeHook,
     WantedFps,
 )
@@ -49,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 MAX_BOXES = 256  # the contract's limit per event; the most confident are kept
+TICK_S = 1.0  # how often the kitchen rules are advanced without frames
 
 
 def utc_now() -> datetime:
@@ -116,6 +125,7 @@ class EdgeWorker:
         frame_hooks: Sequence[FrameHook] = (),
         outcome_hooks: Sequence[OutcomeHook] = (),
         monotonic: Callable[[], float] = time.monotonic,
+        recorder: Recorder | None = None,
     ) -> None:
         enabled = {camera.id: camera for camera in config.enabled_cameras}
         if set(sources) != set(enabled):
@@ -135,6 +145,26 @@ class EdgeWorker:
             detector, config=scheduler, regions=region_config, monotonic=monotonic
         )
         region_size_px = min(detector.input_size) if isinstance(detector, SizedDetector) else None
+        self._recorder = recorder
+        self._kitchen: KitchenRuntime | None = None
+        if config.kitchen is not None:
+            engines = build_kitchen_rules(
+                config.kitchen, config.enabled_cameras, started_at=clock()
+            )
+            self._kitchen = KitchenRuntime(
+                engines,
+                publisher,
+                Identity(site=config.site, edge=config.edge),
+                clock=clock,
+                recorder=recorder,
+            )
+            # after the given hooks: the recorder's ring holds a frame before an incident needs it
+            frame_hooks = (*frame_hooks, self._kitchen.on_frame)
+            outcome_hooks = (*outcome_hooks, self._kitchen.on_outcome)
+            active_tracks = active_tracks or self._kitchen.has_active_tracks
+            wanted_fps = wanted_fps or self._kitchen.wants_detection_fps
+        if recorder is not None and self._rules:
+            outcome_hooks = (*outcome_hooks, self._record_violations)
         self._pipelines = {
             camera_id: CameraPipeline(
                 camera_id,
@@ -165,6 +195,8 @@ class EdgeWorker:
             camera_id: CameraStatus(state=CameraState.STARTING, since=started_at)
             for camera_id in enabled
         }
+        # what the kitchen health rules see (frozen, blurred or covered) over an online source
+        self._health: dict[str, CameraStatus | None] = dict.fromkeys(enabled)
 
     def on_source_state(self, camera_id: str, state: SourceState) -> None:
         """A StateListener for the sources: record the camera's state and publish the status."""
@@ -175,11 +207,48 @@ class EdgeWorker:
                 return
             self._cameras[camera_id] = CameraStatus(state=new_state, since=self._clock())
         logger.info("camera state camera=%s state=%s", camera_id, new_state.value)
+        if self._kitchen is not None:
+            self._kitchen.on_source_state(camera_id, state)
         self._publish_status()
 
-    def status(self) -> EdgeStatus:
+    def _camera_statuses(self) -> dict[str, CameraStatus]:
         with self._lock:
-            cameras = dict(self._cameras)
+            return {
+                camera_id: (
+                    health
+                    if status.state is CameraState.ONLINE
+                    and (health := self._health[camera_id]) is not None
+                    else status
+                )
+                for camera_id, status in self._cameras.items()
+            }
+
+    def _tick(self) -> bool:
+        """Advance the kitchen rules to now; whether a camera's health state changed."""
+        if self._kitchen is None:
+            return False
+        now = self._clock()
+        self._kitchen.tick(now)
+        changed = False
+        for camera_id in self._cameras:
+            state = self._kitchen.camera_state(camera_id, now)
+            with self._lock:
+                current = self._health[camera_id]
+                if (None if current is None else current.state) == state:
+                    continue
+                self._health[camera_id] = (
+                    None if state is None else CameraStatus(state=state, since=now)
+                )
+            changed = True
+            logger.info(
+                "camera health camera=%s state=%s",
+                camera_id,
+                "ok" if state is None else state.value,
+            )
+        return changed
+
+    def status(self) -> EdgeStatus:
+        cameras = self._camera_statuses()
         return EdgeStatus(
             site=self._config.site,
             edge=self._config.edge,
@@ -194,8 +263,9 @@ class EdgeWorker:
     def camera_snapshots(self) -> list[CameraSnapshot]:
         """Per camera figures for the metrics endpoint."""
         now_s = self._monotonic()
-        with self._lock:
-            states = {camera_id: status.state.value for camera_id, status in self._cameras.items()}
+        states = {
+            camera_id: status.state.value for camera_id, status in self._camera_statuses().items()
+        }
         snapshots = []
         for camera_id, pipeline in self._pipelines.items():
             counters = pipeline.counters
@@ -243,7 +313,14 @@ class EdgeWorker:
             len(self._rules),
         )
         self._publish_status()
-        while not stop.wait(self._config.status_interval_s):
+        interval_s = self._config.status_interval_s
+        tick_s = interval_s if self._kitchen is None else min(TICK_S, interval_s)
+        next_status_s = self._monotonic() + interval_s
+        while not stop.wait(tick_s):
+            health_changed = self._tick()
+            if not health_changed and self._monotonic() < next_status_s:
+                continue
+            next_status_s = self._monotonic() + interval_s
             self._publish_status()
             for camera_id in self._sources:
                 counters = self.counters(camera_id)
@@ -271,6 +348,8 @@ class EdgeWorker:
             thread.join(timeout=self._join_timeout_s)
             if thread.is_alive():
                 logger.warning("thread did not stop thread=%s", thread.name)
+        if self._kitchen is not None:
+            self._kitchen.close(self._clock())  # open incidents end (reason shutdown)
 
     def _close_source(self, camera_id: str, source: FrameSource) -> None:
         try:
@@ -311,8 +390,18 @@ class EdgeWorker:
                 stop.wait(retry_s)
                 retry_s = min(retry_s * 2.0, 30.0)
 
+    def _record_violations(self, outcome: FrameOutcome) -> None:
+        assert self._recorder is not None
+        for violation in outcome.violations:
+            self._recorder.record(violation.violation_id, outcome.frame, violation.boxes)
+
     def _publish_violation(self, violation: Violation) -> None:
-        event = to_event(violation, site=self._config.site, edge=self._config.edge)
+        event = to_event(
+            violation,
+            site=self._config.site,
+            edge=self._config.edge,
+            has_evidence=self._recorder is not None,
+        )
         logger.info(
             "violation created id=%s camera=%s rule=%s kind=%s confidence=%.2f",
             event.violation_id,
@@ -333,11 +422,13 @@ class EdgeWorker:
             logger.exception("publishing the status failed")
 
 
-def to_event(violation: Violation, *, site: str, edge: str) -> ViolationEvent:
-    """The wire form of a violation, with a fresh violation_id (the API dedupes on it)."""
+def to_event(
+    violation: Violation, *, site: str, edge: str, has_evidence: bool = False
+) -> ViolationEvent:
+    """The wire form of a violation under its violation_id (the API dedupes on it)."""
     boxes = sorted(violation.boxes, key=lambda box: box.confidence, reverse=True)[:MAX_BOXES]
     return ViolationEvent(
-        violation_id=uuid.uuid4(),
+        violation_id=violation.violation_id,
         site=site,
         edge=edge,
         camera=violation.camera_id,
@@ -345,18 +436,9 @@ def to_event(violation: Violation, *, site: str, edge: str) -> ViolationEvent:
         kind=violation.kind,
         severity=violation.severity,
         confidence=violation.confidence,
-        boxes=tuple(
-            NormalizedBox(
-                label=box.label,
-                confidence=box.confidence,
-                x1=box.x1,
-                y1=box.y1,
-                x2=box.x2,
-                y2=box.y2,
-            )
-            for box in boxes
-        ),
+        boxes=tuple(box.to_wire() for box in boxes),
         zone=violation.zone_id,
         occurred_at=violation.occurred_at,
-        has_snapshot=False,
+        has_snapshot=has_evidence,
+        has_clip=has_evidence,
     )

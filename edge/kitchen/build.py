@@ -47,7 +47,7 @@ from edge.kitchen.rules import (
     UncoveredFoodRule,
     ZoneFilter,
 )
-from edge.kitchen.scene import Labels, MotionSupport, SceneTracker, TrackingSettings
+from edge.kitchen.scene import MotionSupport, SceneTracker, TrackingSettings
 from edge.kitchen.schedule import ActiveWhen, Schedule, TimeWindow
 from edge.kitchen.tracker import TrackerSettings
 from edge.zones import Zone
@@ -200,7 +200,7 @@ def _engine(
             thresholds=thresholds,
             sample_interval_s=config.health_sample_interval_s,
         )
-    labels = Labels(**config.labels.model_dump())
+    labels = config.labels
     tracking = TrackingSettings(
         people=_tracker(config.tracking.people),
         rodents=_tracker(config.tracking.rodents),

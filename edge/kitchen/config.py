@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from contracts import Identifier
 from edge.kitchen.area import AreaType
+from edge.kitchen.scene import Labels
 from edge.kitchen.schedule import Weekday, parse_clock
 from edge.zones import polygon_problem
 
@@ -179,20 +180,6 @@ class AreaOverrideConfig(_Strict):
     schedule: ActiveWhenConfig | None = None
 
 
-class LabelsConfig(_Strict):
-    """The model's class name for each role (defaults: the kitchen model's classes)."""
-
-    person: str = "person"
-    head_covered: str = "head_covered"
-    head_bare: str = "head_bare"
-    face_masked: str = "face_masked"
-    face_bare: str = "face_bare"
-    rodent: str = "rodent"
-    cat: str = "cat"
-    food_covered: str = "food_covered"
-    food_uncovered: str = "food_uncovered"
-
-
 class TrackerConfig(_Strict):
     high_confidence: Fraction = 0.4
     low_confidence: Fraction = 0.1
@@ -342,7 +329,7 @@ class KitchenRulesConfig(_Strict):
     timezone: str = Field(default="Asia/Shanghai", description="IANA time zone of the schedules")
     schedules: dict[Identifier, ScheduleConfig] = Field(default_factory=dict)
     cameras: dict[Identifier, KitchenCameraConfig] = Field(default_factory=dict)
-    labels: LabelsConfig = LabelsConfig()
+    labels: Labels = Labels()  # the model's class name for each role
     tracking: TrackingConfig = TrackingConfig()
     health_sample_interval_s: float = Field(default=1.0, gt=0.0, le=60.0)
     rules: tuple[KitchenRuleConfig, ...] | None = Field(

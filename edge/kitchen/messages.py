@@ -6,7 +6,7 @@ START, where the clip's pre-roll is centred); ViolationEnd.duration_s runs from 
 start (started_at, min_duration_s earlier) to its end. UPDATE events have no message of their own.
 """
 
-from contracts import NormalizedBox, ViolationEnd, ViolationEvent
+from contracts import ViolationEnd, ViolationEvent
 from edge.kitchen.incidents import IncidentEvent, IncidentPhase
 
 MAX_BOXES = 256  # the contract's limit per event; the most confident are kept
@@ -32,17 +32,7 @@ def violation_event(
         kind=event.kind,
         severity=event.severity,
         confidence=min(max(event.confidence, 0.0), 1.0),
-        boxes=tuple(
-            NormalizedBox(
-                label=box.label,
-                confidence=box.confidence,
-                x1=box.x1,
-                y1=box.y1,
-                x2=box.x2,
-                y2=box.y2,
-            )
-            for box in boxes
-        ),
+        boxes=tuple(box.to_wire() for box in boxes),
         zone=event.zone_id,
         occurred_at=event.at,
         has_snapshot=has_snapshot,

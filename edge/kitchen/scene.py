@@ -22,6 +22,7 @@ from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import ConfigDict, with_config
 
 from detector.detections import Detections
 from edge.kitchen.boxes import FloatArray, areas, as_boxes, cover_matrix, intersections, iou_matrix
@@ -101,9 +102,10 @@ class MotionSupport:
     max_blob_fraction: float = 0.01  # of the frame area: larger blobs are people, not rodents
 
 
+@with_config(ConfigDict(extra="forbid"))  # also the `kitchen.labels` config section, as is
 @dataclass(frozen=True, slots=True)
 class Labels:
-    """The model's class name for each role."""
+    """The model's class name for each role (defaults: the kitchen model's classes)."""
 
     person: str = "person"
     head_covered: str = "head_covered"

@@ -6,12 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
 from brightkitchen.services.mosquitto import MosquittoBroker
+from brightkitchen.services.ports import free_port
 from contracts import EdgeState, decode_status, decode_violation, status_topic, violation_topic
 from edge.__main__ import _StateRelay, main, run_edge
+from edge.evidence.items import EvidenceKind
+from edge.evidence.store import EvidenceStore
 from streams.frame import SourceState
 from tests.conftest import EDGE, SITE, BrokerUsers
 from tests.fixtures.edge import MqttRecorder, wait_until
@@ -115,7 +119,16 @@ def test_python_m_edge_detects_publishes_and_stops_on_sigint(
 
     video = tmp_path / "marker.mp4"
     write_marker_video(video, duration_s=8.0, fps=10, marker_intervals_s=((1.0, 7.0),), seed=3)
-    config = edge_yaml(tmp_path, model=MARKER_MODEL, camera_url=str(video), port=mosquitto.port)
+    evidence_dir = tmp_path / "evidence"
+    metrics_port = free_port()
+    config = edge_yaml(
+        tmp_path,
+        model=MARKER_MODEL,
+        camera_url=str(video),
+        port=mosquitto.port,
+        evidence={"directory": str(evidence_dir), "pre_s": 1, "post_s": 1, "post_grace_s": 1},
+        metrics={"listen": f"127.0.0.1:{metrics_port}"},
+    )
     recorder = MqttRecorder(
         mosquitto.host,
         mosquitto.port,
@@ -145,6 +158,9 @@ def test_python_m_edge_detects_publishes_and_stops_on_sigint(
                 what="a violation from the edge process",
             )
             assert process.poll() is None, log_path.read_text()
+            scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10)
+            assert scraped.status_code == 200
+            assert 'brightkitchen_edge_evidence_total{outcome="snapshot"}' in scraped.text
             process.send_signal(signal.SIGINT)
             assert process.wait(timeout=30) == 0, log_path.read_text()
         finally:
@@ -159,6 +175,13 @@ def test_python_m_edge_detects_publishes_and_stops_on_sigint(
             "marker",
             "uncovered_food",
         )
+        # the evidence section is live: the snapshot is filed under the published id
+        assert violation.has_snapshot is True
+        store = EvidenceStore(evidence_dir, quota_bytes=1 << 30)
+        try:
+            assert store.get(violation.violation_id, EvidenceKind.SNAPSHOT) is not None
+        finally:
+            store.close()
         wait_until(
             lambda: (
                 decode_status(recorder.received(status_topic(SITE, EDGE))[-1].payload).state

@@ -16,6 +16,7 @@ from edge.http import MetricsHttpServer
 from edge.metrics import (
     CONTENT_TYPE,
     CameraSnapshot,
+    CounterReading,
     EdgeMetrics,
     Histogram,
     MetricsConfig,
@@ -197,6 +198,23 @@ def test_a_failing_depth_hook_leaves_out_only_its_metric(caplog: pytest.LogCaptu
     assert "brightkitchen_edge_outbox_depth" not in types
     assert "brightkitchen_edge_info" in types
     assert "metrics gauge failed metric=brightkitchen_edge_outbox_depth" in caplog.text
+
+
+def test_counters_from_the_evidence_parts_are_one_family_each() -> None:
+    readings = [
+        CounterReading("brightkitchen_edge_previews_total", "Previews.", {"camera": "cam-1"}, 4),
+        CounterReading("brightkitchen_edge_evidence_total", "Evidence.", {"outcome": "clip"}, 2),
+        CounterReading("brightkitchen_edge_previews_total", "Previews.", {"camera": "cam-2"}, 1),
+    ]
+    metrics = EdgeMetrics(lambda: [], site=SITE, edge=EDGE, counters=lambda: readings)
+
+    types, samples = parse(metrics.render())
+
+    assert types["brightkitchen_edge_previews_total"] == "counter"
+    assert types["brightkitchen_edge_evidence_total"] == "counter"
+    assert value(samples, "brightkitchen_edge_previews_total", camera="cam-1") == 4
+    assert value(samples, "brightkitchen_edge_previews_total", camera="cam-2") == 1
+    assert value(samples, "brightkitchen_edge_evidence_total", outcome="clip") == 2
 
 
 @pytest.mark.parametrize(

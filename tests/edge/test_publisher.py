@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,11 +20,14 @@ from contracts import (
     CameraStatus,
     EdgeState,
     EdgeStatus,
+    ViolationEnd,
     ViolationEvent,
     ViolationKind,
     decode_status,
     decode_violation,
+    decode_violation_end,
     status_topic,
+    violation_end_topic,
     violation_topic,
 )
 from edge.config import MqttConfig
@@ -149,6 +152,35 @@ def test_violations_wait_in_the_outbox_while_the_broker_is_down_then_arrive(
     wait_until(lambda: set(received_ids(recorder)) >= set(wanted), 30, what="every violation")
     wait_until(lambda: edge.outbox.depth() == 0, 10, what="every violation acknowledged")
     assert first_seen_order(recorder) == wanted
+
+
+def test_a_violation_end_follows_its_violation_through_the_outbox(
+    mosquitto: MosquittoBroker, recorder: MqttRecorder, make_edge: MakeEdge
+) -> None:
+    mosquitto.stop()
+    edge = make_edge()
+    started = event()
+    end = ViolationEnd(
+        violation_id=started.violation_id,
+        site=SITE,
+        edge=EDGE,
+        camera=started.camera,
+        ended_at=started.occurred_at + timedelta(seconds=12),
+        duration_s=12.0,
+    )
+    edge.publisher.publish_violation(started)
+    edge.publisher.publish_violation_end(end)
+
+    assert edge.outbox.depth() == 2  # the end does not replace the event (same violation_id)
+
+    mosquitto.start()
+    ends = violation_end_topic(SITE, EDGE)
+    wait_until(lambda: bool(recorder.received(ends)), 30, what="the violation end")
+    wait_until(lambda: edge.outbox.depth() == 0, 10, what="both acknowledged")
+    topics = list(dict.fromkeys(item.topic for item in recorder.received() if item.topic != STATUS))
+    assert topics == [VIOLATIONS, ends]
+    (received,) = {decode_violation_end(item.payload) for item in recorder.received(ends)}
+    assert received == end
 
 
 def test_a_broker_restart_mid_stream_loses_nothing_and_keeps_the_order(

@@ -278,7 +278,7 @@ def test_each_violation_is_logged_with_its_id(
     assert f"violation created id={event.violation_id} camera=cam-1 rule=rat" in caplog.text
 
 
-def test_to_event_keeps_every_field_and_makes_unique_ids() -> None:
+def test_to_event_keeps_every_field_and_the_violations_own_id() -> None:
     violation = Violation(
         rule_id="rat",
         kind=ViolationKind.RODENT,
@@ -291,9 +291,14 @@ def test_to_event_keeps_every_field_and_makes_unique_ids() -> None:
     )
 
     first = to_event(violation, site=SITE, edge=EDGE)
-    second = to_event(violation, site=SITE, edge=EDGE)
+    again = to_event(violation, site=SITE, edge=EDGE)
+    fields = {name: getattr(violation, name) for name in Violation.__dataclass_fields__}
+    del fields["violation_id"]
+    second = to_event(Violation(**fields), site=SITE, edge=EDGE)  # a new violation, a new id
 
-    assert first.violation_id != second.violation_id
+    # the evidence recorder files the clip under this id: the event must carry the same one
+    assert first.violation_id == again.violation_id == violation.violation_id
+    assert second.violation_id != first.violation_id
     assert (first.camera, first.rule, first.zone, first.occurred_at) == (
         "cam-1",
         "rat",
