@@ -70,6 +70,10 @@ bench: install
 	PGPASSWORD=bk_test psql -qh 127.0.0.1 -U bk_test -d postgres -c "DROP DATABASE IF EXISTS bk_bench"
 	$(BIN)/python -m bench.alerts
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.edge_latency
+	$(BIN)/python -m bench.edge_capacity
+	@if [ -x $(TRAIN_VENV)/bin/python ]; then $(TRAIN_VENV)/bin/python -m bench.detector_vs_ultralytics; \
+	else echo "bench.detector_vs_ultralytics needs ultralytics: make install-train first"; fi
 
 clean:
 	rm -rf .demo var .pytest_cache .mypy_cache .ruff_cache
