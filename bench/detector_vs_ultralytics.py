@@ -1,12 +1,15 @@
 """Detector overhead: OnnxDetector.detect against a bare onnxruntime run and against ultralytics.
 
-On the same model and the same 640x360 kitchen frames, interleaved (in rotating order) so all
-three see the same machine load, the median time per frame of:
+On the same model and the same 640x360 kitchen frames, interleaved (blocks of all the frames,
+in rotating order) so all three see the same machine load, the median time per frame of:
 - OnnxDetector.detect (letterbox, inference, decode, NMS, boxes back to the frame);
 - a bare onnxruntime session with the same options, fed the letterboxed tensor (inference only):
   ours / bare is our pre- and post-processing overhead, target <= 1.15;
 - ultralytics' own predictor on the ONNX file, YOLO(model).predict(frame): ours / ultralytics,
   target <= 0.8 (ours faster).
+Then throughput, wall time per frame over the same frames: the edge's detector pool as it runs
+(SchedulerConfig.workers instances of the model sharing --threads, fed through the
+DetectionScheduler by two cameras) against one ultralytics predictor in a loop.
 Every side is pinned to the same cores (ultralytics' session takes all the cores it sees).
 
 Needs a real YOLO model (models/kitchen/model.onnx by default) and ultralytics, which lives in the
@@ -29,6 +32,7 @@ import argparse
 import importlib.util
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -41,6 +45,7 @@ from bench.kitchen_streams import KITCHEN_MODEL, kitchen_videos, pin_to_cores
 from bench.results import RESULTS_PATH, record
 from detector.letterbox import Letterboxer
 from detector.onnx import OnnxDetector, open_session
+from edge.scheduler import DetectionScheduler, SchedulerConfig
 
 EXIT_MISSING = 2
 _WARMUP = 10
@@ -71,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=300, help="timed frames per side")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
     parser.add_argument("--cores", type=int, default=2, help="CPUs every side may use")
+    parser.add_argument(
+        "--workers", type=int, default=SchedulerConfig().workers, help="instances in our pool"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS_PATH, help="JSON to merge into")
     args = parser.parse_args(argv)
     if importlib.util.find_spec("ultralytics") is None:
@@ -129,11 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(index % len(frames))
     timings: dict[str, list[int]] = {side: [] for side in sides}
     order = list(sides)
-    for iteration in range(args.iterations):
-        # each side goes first, second and third in turn: none always follows the same one
-        shift = iteration % len(order)
+    block = len(frames)
+    for round_number in range(-(-args.iterations // block)):
+        # in blocks of every frame, each side first, second and third in turn: a side's session
+        # threads that spin on after its run then slow the next side only at a block's start
+        shift = round_number % len(order)
         for side in order[shift:] + order[:shift]:
-            timings[side].append(_time_ns(sides[side], iteration % len(frames)))
+            timings[side].extend(_time_ns(sides[side], index) for index in range(block))
     median_ms = {side: statistics.median(ns) / 1e6 for side, ns in timings.items()}
     vs_bare = median_ms["ours"] / median_ms["bare"]
     vs_ultralytics = median_ms["ours"] / median_ms["ultralytics"]
@@ -148,8 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"ours / ultralytics        ratio {vs_ultralytics:.3f} "
         f"(target <= 0.8: {_verdict(vs_ultralytics <= 0.8)})"
     )
+    pool_ms, predictor_ms = throughput_ms(args, frames, theirs)
+    pool_ratio = pool_ms / predictor_ms
+    per_worker = SchedulerConfig(workers=args.workers).threads_per_worker(args.threads)
+    print(
+        f"throughput on the {len(cores)} cores, ms per frame: the edge's detector pool "
+        f"({args.workers} instances, {per_worker} thread(s) each, through the "
+        f"DetectionScheduler) {pool_ms:.3f}, one ultralytics "
+        f"predictor {predictor_ms:.3f}: ratio {pool_ratio:.3f}"
+    )
     record(
         {
+            "detector_pool_vs_ultralytics_throughput_ratio": pool_ratio,
             "detector_vs_bare_ms_median_ours": median_ms["ours"],
             "detector_vs_bare_ms_median_bare": median_ms["bare"],
             "detector_vs_bare_ratio": vs_bare,
@@ -163,6 +183,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"figures merged into {args.results}")
     return 0
+
+
+def throughput_ms(
+    args: argparse.Namespace, frames: list[NDArray[np.uint8]], theirs: Callable[[int], None]
+) -> tuple[float, float]:
+    """Wall ms per frame over --iterations frames: our pool, fed by two cameras, and theirs."""
+    per_worker = SchedulerConfig(workers=args.workers).threads_per_worker(args.threads)
+    pool = [OnnxDetector(args.model, num_threads=per_worker) for _ in range(args.workers)]
+    scheduler = DetectionScheduler(pool)
+    scheduler.start()
+    cameras = max(2, args.workers)
+
+    def camera(number: int) -> None:
+        for index in range(number, args.iterations, cameras):
+            scheduler.detect(f"cam-{number}", frames[index % len(frames)])
+
+    try:
+        for index in range(_WARMUP):
+            scheduler.detect("warm-up", frames[index % len(frames)])
+        started = time.perf_counter()
+        threads = [threading.Thread(target=camera, args=(n,)) for n in range(cameras)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        pool_ms = (time.perf_counter() - started) * 1000 / args.iterations
+    finally:
+        scheduler.close()
+    started = time.perf_counter()
+    for index in range(args.iterations):
+        theirs(index % len(frames))
+    return pool_ms, (time.perf_counter() - started) * 1000 / args.iterations
 
 
 def _verdict(met: bool) -> str:

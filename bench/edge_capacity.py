@@ -2,12 +2,13 @@
 
 Quiet kitchens with a worker passing now and then (bench/kitchen_streams.py: 640x360 H.264 at
 10 fps, as a camera's sub-stream) are served by the real RTSP server on this machine. For each
-camera count N the real edge runtime runs in this process (RtspFrameSource per camera, one shared
-OnnxDetector through the DetectionScheduler, motion gating and regions, the rules) pinned to the
-given cores; after a warm-up it is measured over a window. N is sustained when no camera skipped a
-due frame for lack of CPU (reason "busy": lost at the source or replaced in the detector's slot),
-every camera kept its stream's rate, and every camera was sampled at its 5 fps. The capacity is
-the largest N of the series before the first N that is not sustained.
+camera count N the real edge runtime runs in this process, pinned to the given cores:
+RtspFrameSource per camera, the shared detector through the DetectionScheduler (--workers
+instances of the model splitting --threads), motion gating and regions, the rules. After a
+warm-up it is measured over a window. N is sustained when no camera skipped a due frame for lack
+of CPU (reason "busy": lost at the source or replaced in the detector's slot), every camera kept
+its stream's rate, and every camera was sampled at its 5 fps. The capacity is the largest N of
+the series before the first N that is not sustained.
 
 The baseline, run first in the same process, is the skeleton's behaviour on the first count of
 cameras: every sampled frame detected on the whole frame (no motion gating); the CPU per camera
@@ -15,7 +16,8 @@ of both at that count is printed with their ratio. CPU per camera is the process
 over wall time over N (cores).
 
     python -m bench.edge_capacity [--counts 4,8,12,16,20,24,28,32] [--window-s 20]
-                                  [--cores 2] [--model PATH] [--no-baseline]
+                                  [--cores 2] [--threads 2] [--workers 2] [--model PATH]
+                                  [--no-baseline]
 """
 
 import os
@@ -46,6 +48,7 @@ from edge.metrics import HistogramSnapshot
 from edge.motion import MotionConfig
 from edge.regions import RegionConfig
 from edge.rules import LabelInZoneRule
+from edge.scheduler import SchedulerConfig
 from edge.worker import EdgeWorker
 from streams.frame import FrameSource
 from streams.rtsp import RtspFrameSource
@@ -110,6 +113,7 @@ def measure(
     urls: Sequence[str],
     model: Path,
     threads: int,
+    workers: int,
     gated: bool,
     warmup_s: float,
     window_s: float,
@@ -128,7 +132,8 @@ def measure(
             "status_interval_s": 3600,
         }
     )
-    detector = OnnxDetector(model, num_threads=threads)
+    per_worker = SchedulerConfig(workers=workers).threads_per_worker(threads)
+    detector, *spares = [OnnxDetector(model, num_threads=per_worker) for _ in range(workers)]
     label = "head_bare" if "head_bare" in detector.class_names else detector.class_names[0]
     rule = LabelInZoneRule(
         rule_id="bench", kind=ViolationKind.NO_HAT, label=label, severity=3, min_duration_s=3.0
@@ -143,6 +148,7 @@ def measure(
         detector,
         NullPublisher(),
         rules=(rule,),
+        spare_detectors=spares,
         motion=MotionConfig() if gated else None,
         regions=RegionConfig(),
     )
@@ -225,7 +231,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--window-s", type=float, default=20.0, help="measurement window")
     parser.add_argument("--warmup-s", type=float, default=5.0, help="after every camera is up")
     parser.add_argument("--cores", type=int, default=2, help="CPUs the edge may use")
-    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    parser.add_argument("--threads", type=int, default=2, help="onnxruntime threads in all")
+    parser.add_argument(
+        "--workers", type=int, default=SchedulerConfig().workers, help="model instances"
+    )
     parser.add_argument("--model", type=Path, default=None, help="default: kitchen, else marker")
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the every-frame baseline run"
@@ -249,7 +258,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"edge pinned to CPUs {cores}; {len(videos)} generated quiet-kitchen streams "
             f"({videos[0].parent}), 640x360 H.264 at {STREAM_FPS:g} fps over RTSP; "
-            f"detect fps {DETECT_FPS:g}; window {args.window_s:g} s after {args.warmup_s:g} s"
+            f"detect fps {DETECT_FPS:g}; {args.workers} detector instance(s) sharing "
+            f"{args.threads} onnxruntime threads; window {args.window_s:g} s after "
+            f"{args.warmup_s:g} s"
         )
         baseline: Run | None = None
         if not args.no_baseline:
@@ -257,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 urls=urls[: counts[0]],
                 model=model,
                 threads=args.threads,
+                workers=args.workers,
                 gated=False,
                 warmup_s=args.warmup_s,
                 window_s=args.window_s,
@@ -268,6 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 urls=urls[:count],
                 model=model,
                 threads=args.threads,
+                workers=args.workers,
                 gated=True,
                 warmup_s=args.warmup_s,
                 window_s=args.window_s,

@@ -43,6 +43,7 @@ from edge.outbox import SqliteOutbox
 from edge.publisher import MqttEventPublisher
 from edge.regions import RegionConfig
 from edge.rules import LabelInZoneRule
+from edge.scheduler import SchedulerConfig
 from edge.worker import EdgeWorker
 from scenes.marker_video import write_marker_video
 from streams.frame import FrameSource
@@ -122,7 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cameras", type=int, default=4, help="RTSP cameras on the edge")
     parser.add_argument("--duration-s", type=float, default=60.0, help="measured time")
     parser.add_argument("--model", type=Path, default=MARKER_MODEL, help="must see red_marker")
-    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    parser.add_argument("--threads", type=int, default=2, help="onnxruntime threads in all")
+    parser.add_argument(
+        "--workers", type=int, default=SchedulerConfig().workers, help="model instances"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS_PATH, help="JSON to merge into")
     args = parser.parse_args(argv)
     if args.cameras < 1 or args.duration_s <= 0:
@@ -214,7 +218,10 @@ def run_edge(
             "status_interval_s": 30,
         }
     )
-    detector = OnnxDetector(args.model, num_threads=args.threads)
+    per_worker = SchedulerConfig(workers=args.workers).threads_per_worker(args.threads)
+    detector, *spares = [
+        OnnxDetector(args.model, num_threads=per_worker) for _ in range(args.workers)
+    ]
     rule = LabelInZoneRule(
         rule_id="marker",
         kind=ViolationKind.UNCOVERED_FOOD,
@@ -236,6 +243,7 @@ def run_edge(
         detector,
         publisher,
         rules=(rule,),
+        spare_detectors=spares,
         motion=MotionConfig(),
         regions=RegionConfig(),
     )

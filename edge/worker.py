@@ -49,7 +49,7 @@ from edge.pipeline import (
 from edge.publisher import EventPublisher
 from edge.regions import RegionConfig
 from edge.rules import Rule, build_rules
-from edge.scheduler import DetectionScheduler, SchedulerConfig
+from edge.scheduler import DetectionScheduler
 from edge.violation import Violation
 from streams.frame import FrameSource, SourceState
 
@@ -102,6 +102,8 @@ class EdgeWorker:
 
     Without `motion` every sampled frame is detected on the whole frame (the skeleton's
     behaviour); with it, detection is gated by motion and runs on regions (edge/pipeline.py).
+    spare_detectors are more instances of the detector's model: each gets a detector thread of its
+    own (SchedulerConfig.workers - 1 of them, edge/scheduler.py).
     The seams for the rule engine, the evidence ring buffer, the preview and camera health:
     active_tracks and wanted_fps (asked per camera before each frame), frame_hooks (every frame
     read, in the camera's thread) and outcome_hooks (every sampled frame after the rules).
@@ -119,7 +121,7 @@ class EdgeWorker:
         join_timeout_s: float = 10.0,
         motion: MotionConfig | None = None,
         regions: RegionConfig | None = None,
-        scheduler: SchedulerConfig | None = None,
+        spare_detectors: Sequence[Detector] = (),
         active_tracks: ActiveTracks | None = None,
         wanted_fps: WantedFps | None = None,
         frame_hooks: Sequence[FrameHook] = (),
@@ -142,7 +144,7 @@ class EdgeWorker:
         self._join_timeout_s = join_timeout_s
         region_config = regions or RegionConfig()
         self._scheduler = DetectionScheduler(
-            detector, config=scheduler, regions=region_config, monotonic=monotonic
+            (detector, *spare_detectors), regions=region_config, monotonic=monotonic
         )
         region_size_px = min(detector.input_size) if isinstance(detector, SizedDetector) else None
         self._recorder = recorder

@@ -72,7 +72,7 @@ class FakeRedFinder:
 class Harness:
     def __init__(self, detector: FakeRedFinder) -> None:
         self.detector = detector
-        self.scheduler = DetectionScheduler(detector)
+        self.scheduler = DetectionScheduler([detector])
         self.scheduler.start()
         self.published: list[Violation] = []
         self.frames_seen: list[int] = []

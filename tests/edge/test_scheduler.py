@@ -8,7 +8,7 @@ import pytest
 from numpy.typing import NDArray
 
 from detector.detections import Detections
-from edge.scheduler import DetectionScheduler, SchedulerClosedError
+from edge.scheduler import DetectionScheduler, SchedulerClosedError, SchedulerConfig
 from tests.fixtures.edge import wait_until
 
 pytestmark = pytest.mark.timeout(60)
@@ -60,7 +60,7 @@ def slow() -> FakeSlowDetector:
 
 @pytest.fixture
 def scheduler(slow: FakeSlowDetector) -> Iterator[DetectionScheduler]:
-    scheduler = DetectionScheduler(slow)
+    scheduler = DetectionScheduler([slow])
     for camera_id in CAMERAS:
         scheduler.add_camera(camera_id)
     scheduler.start()
@@ -109,7 +109,7 @@ def test_a_camera_offering_faster_than_the_detector_only_ever_has_its_newest_fra
 
 def test_four_cameras_each_waiting_for_their_answers_are_all_served() -> None:
     detector = FakeSlowDetector(gated=False)
-    scheduler = DetectionScheduler(detector)
+    scheduler = DetectionScheduler([detector])
     scheduler.start()
     frames_per_camera = 25
     answered: dict[str, int] = dict.fromkeys(CAMERAS, 0)
@@ -168,7 +168,7 @@ def test_a_detector_error_reaches_the_camera_that_offered_the_frame() -> None:
         def detect(self, image: NDArray[np.uint8]) -> Detections:
             raise RuntimeError("the model choked")
 
-    scheduler = DetectionScheduler(FakeBrokenDetector())
+    scheduler = DetectionScheduler([FakeBrokenDetector()])
     scheduler.start()
     try:
         with pytest.raises(RuntimeError, match="choked"):
@@ -195,3 +195,28 @@ def test_close_answers_waiting_frames_with_none_and_refuses_new_ones(
     assert taken.wait(10) is not None  # the frame in the detector is finished
     with pytest.raises(SchedulerClosedError):
         scheduler.offer("cam-1", image_of(1))
+
+
+def test_each_detector_instance_serves_in_its_own_thread_side_by_side() -> None:
+    first, second = FakeSlowDetector(), FakeSlowDetector()
+    scheduler = DetectionScheduler([first, second])
+    scheduler.start()
+    try:
+        tickets = [scheduler.offer(f"cam-{n}", image_of(n)) for n in (1, 2)]
+        # both frames are in a detector at once: neither waits for the other to finish
+        wait_until(lambda: first.inside == 1 and second.inside == 1, what="both detectors busy")
+        first.allow()
+        second.allow()
+        assert all(ticket.wait(10) is not None for ticket in tickets)
+        assert sorted(first.served + second.served) == [(1, 0), (2, 0)]
+    finally:
+        first.allow(100)
+        second.allow(100)
+        scheduler.close()
+
+
+def test_threads_per_worker_split_the_model_threads() -> None:
+    assert SchedulerConfig().workers == 2
+    assert SchedulerConfig(workers=2).threads_per_worker(2) == 1
+    assert SchedulerConfig(workers=1).threads_per_worker(2) == 2
+    assert SchedulerConfig(workers=4).threads_per_worker(2) == 1
