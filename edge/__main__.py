@@ -70,20 +70,21 @@ def _build_sources(config: EdgeConfig, relay: _StateRelay) -> dict[str, FrameSou
     try:
         for camera in config.enabled_cameras:
             logger.info(
-                "camera source camera=%s url=%s detect_fps=%.1f",
+                "camera source camera=%s url=%s sub_stream=%s detect_fps=%.1f",
                 camera.id,
-                redact_url(camera.url),
+                redact_url(camera.read_url),
+                "yes" if camera.sub_stream_url else "no",
                 camera.detect_fps,
             )
             if camera.is_rtsp:
                 sources[camera.id] = RtspFrameSource(
                     camera.id,
-                    camera.url,
+                    camera.read_url,
                     stall_timeout_s=camera.stall_timeout_s,
                     on_state=relay,
                 )
             else:
-                sources[camera.id] = FileFrameSource(camera.id, Path(camera.url))
+                sources[camera.id] = FileFrameSource(camera.id, Path(camera.read_url))
                 relay(camera.id, SourceState.ONLINE)  # a file source has no states of its own
     except BaseException:
         for source in sources.values():
@@ -269,13 +270,18 @@ def run_edge(
     from detector.onnx import OnnxDetector
     from streams.errors import StreamError
 
+    # the detector's instances side by side, splitting the model's threads (edge/scheduler.py)
+    threads = config.detector.threads_per_worker(config.model.threads)
     try:
-        detector = OnnxDetector(
-            config.model.path,
-            confidence_threshold=config.model.confidence,
-            iou_threshold=config.model.iou,
-            num_threads=config.model.threads,
-        )
+        detector, *spare_detectors = [
+            OnnxDetector(
+                config.model.path,
+                confidence_threshold=config.model.confidence,
+                iou_threshold=config.model.iou,
+                num_threads=threads,
+            )
+            for _ in range(config.detector.workers)
+        ]
     except ModelError as err:
         logger.error("cannot load the model path=%s reason=%s", config.model.path, err)
         return EXIT_START_FAILED
@@ -319,6 +325,9 @@ def run_edge(
             sources,
             detector,
             publisher,
+            motion=config.motion if config.motion.enabled else None,
+            regions=config.regions,
+            spare_detectors=spare_detectors,
             frame_hooks=extras.frame_hooks,
             outcome_hooks=extras.outcome_hooks,
             recorder=extras.recorder,

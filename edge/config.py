@@ -32,12 +32,15 @@ from edge.evidence.config import EvidenceConfig, PreviewConfig, UploadConfig
 from edge.kitchen.build import kitchen_problems
 from edge.kitchen.config import KitchenRulesConfig
 from edge.metrics import MetricsConfig
+from edge.motion import MotionConfig
+from edge.regions import RegionConfig
+from edge.scheduler import SchedulerConfig
+from edge.substream import STREAM_SCHEMES, SubStreamFields, detection_url, is_rtsp
 from edge.violation import DEFAULT_SEVERITY
 from edge.zones import polygon_problem
 
 _ENV_REFERENCE = re.compile(r"\$(\$?)\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-RTSP_SCHEMES = ("rtsp", "rtsps")
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
@@ -53,7 +56,9 @@ class LogLevel(StrEnum):
     ERROR = "ERROR"
 
 
-class CameraConfig(_Strict):
+class CameraConfig(_Strict, SubStreamFields):
+    """A camera; with `sub_stream_url` the edge reads only that stream (edge/substream.py)."""
+
     id: Identifier
     url: str = Field(min_length=1, description="rtsp://user:pass@host/path, or a video file path")
     detect_fps: float = Field(default=5.0, gt=0.0, le=30.0)
@@ -64,13 +69,19 @@ class CameraConfig(_Strict):
     @classmethod
     def _rtsp_or_file(cls, url: str) -> str:
         scheme, separator, _ = url.partition("://")
-        if separator and scheme.lower() not in RTSP_SCHEMES:
+        if separator and scheme.lower() not in STREAM_SCHEMES:
             raise ValueError("must be an rtsp:// or rtsps:// URL or a video file path")
         return url
 
     @property
+    def read_url(self) -> str:
+        """The stream the edge reads: the sub-stream when the camera has one, else `url`."""
+        return detection_url(self.url, self.sub_stream_url)
+
+    @property
     def is_rtsp(self) -> bool:
-        return self.url.partition("://")[0].lower() in RTSP_SCHEMES and "://" in self.url
+        """Whether the stream the edge reads is RTSP (else a video file, played in a loop)."""
+        return is_rtsp(self.read_url)
 
 
 class ZoneConfig(_Strict):
@@ -182,6 +193,13 @@ class EdgeConfig(_Strict):
     preview: PreviewConfig | None = None
     # `GET /metrics` in Prometheus' text format; absent: no endpoint
     metrics: MetricsConfig | None = None
+    # motion gating: detect on motion, active tracks and keep-alives (`enabled: false`: every
+    # sampled frame is detected on the whole frame)
+    motion: MotionConfig = Field(default_factory=MotionConfig)
+    # crops around motion and tracks at the model's input size, so small objects stay large
+    regions: RegionConfig = Field(default_factory=RegionConfig)
+    # the shared detector: model instances side by side, splitting model.threads between them
+    detector: SchedulerConfig = Field(default_factory=SchedulerConfig)
     status_interval_s: float = Field(default=30.0, gt=0.0, le=3600.0)
     log_level: LogLevel = LogLevel.INFO
 
@@ -281,6 +299,19 @@ def _error_problem(error: ErrorDetails) -> str:
     return f"{location}: {reason}"
 
 
+def _root_errors(err: ValidationError) -> list[ErrorDetails]:
+    """The errors without a list's "too short" that only follows from its items' own errors."""
+    errors = err.errors(include_input=False)
+    failed_inside = {
+        tuple(error["loc"][:end]) for error in errors for end in range(1, len(error["loc"]))
+    }
+    return [
+        error
+        for error in errors
+        if not (error["type"] == "too_short" and tuple(error["loc"]) in failed_inside)
+    ]
+
+
 def _cross_problems(data: Mapping[str, object]) -> list[str]:
     """Checks across sections, run on the raw data so they show up next to schema errors."""
     problems: list[str] = []
@@ -340,7 +371,7 @@ def load_config(path: Path, *, env: Mapping[str, str] | None = None) -> EdgeConf
     try:
         config = EdgeConfig.model_validate(substituted)
     except ValidationError as err:
-        problems[:0] = [_error_problem(error) for error in err.errors(include_input=False)]
+        problems[:0] = [_error_problem(error) for error in _root_errors(err)]
         raise ConfigError(path, problems) from None
     if config.kitchen is not None:
         problems.extend(kitchen_problems(config.kitchen, [camera.id for camera in config.cameras]))
@@ -355,8 +386,9 @@ def file_problems(config: EdgeConfig) -> list[str]:
     if not config.model.path.is_file():
         problems.append(f"model.path: no such file {config.model.path}")
     for index, camera in enumerate(config.cameras):
-        if camera.enabled and not camera.is_rtsp and not Path(camera.url).is_file():
-            problems.append(f"cameras.{index}.url: no such video file {camera.url}")
+        if camera.enabled and not camera.is_rtsp and not Path(camera.read_url).is_file():
+            key = "url" if camera.sub_stream_url is None else "sub_stream_url"
+            problems.append(f"cameras.{index}.{key}: no such video file {camera.read_url}")
     tls = config.mqtt.tls
     if tls is not None:
         for key in ("ca_file", "cert_file", "key_file"):
@@ -383,6 +415,7 @@ def check_config(path: Path, *, env: Mapping[str, str] | None = None) -> int:
         f"ok: {path}: site={config.site} edge={config.edge}"
         f" cameras={len(config.cameras)} ({enabled} enabled) rules={len(config.rules)}"
         f" mqtt={config.mqtt.host}:{config.mqtt.port} tls={'on' if config.mqtt.tls else 'off'}"
-        f" outbox={config.outbox.path}\n"
+        f" outbox={config.outbox.path} detector_instances={config.detector.workers}"
+        f" motion={'on' if config.motion.enabled else 'off'}\n"
     )
     return 0

@@ -1,8 +1,11 @@
 """Sub-streams: a camera's low-resolution stream, which the detector reads instead of the main one.
 
 IP cameras send a 1080p main stream and a small sub-stream (often 640x360). Decoding the small one
-costs a fraction of the CPU, and regions (edge/regions.py) keep small objects visible in it; the
-main stream stays for evidence. `SubStreamFields` is the piece of a camera's config that names it.
+costs a fraction of the CPU, and regions (edge/regions.py) keep small objects visible in it. A
+camera with a sub-stream is read only through it: detection, the evidence ring (which keeps
+reduced-size frames anyway) and the preview; the main stream is never opened here, so its decoding
+costs nothing (the canteen's NVR records it). `SubStreamFields` is the piece of a camera's config
+that names it.
 """
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator

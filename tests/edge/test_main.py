@@ -22,15 +22,25 @@ from tests.fixtures.edge import MqttRecorder, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 MARKER_MODEL = REPO / "models" / "marker" / "model.onnx"
+MAIN_STREAM_PASSWORD = "main-stream-secret"
 
 
 def edge_yaml(
-    tmp_path: Path, *, model: Path, camera_url: str, port: int = 1883, **extra: object
+    tmp_path: Path,
+    *,
+    model: Path,
+    camera_url: str,
+    port: int = 1883,
+    sub_stream_url: str | None = None,
+    **extra: object,
 ) -> Path:
+    camera: dict[str, object] = {"id": "cam-1", "url": camera_url, "detect_fps": 5}
+    if sub_stream_url is not None:
+        camera["sub_stream_url"] = sub_stream_url
     data: dict[str, object] = {
         "site": SITE,
         "edge": EDGE,
-        "cameras": [{"id": "cam-1", "url": camera_url, "detect_fps": 5}],
+        "cameras": [camera],
         "model": {"path": str(model), "threads": 1},
         "rules": [
             {
@@ -121,11 +131,14 @@ def test_python_m_edge_detects_publishes_and_stops_on_sigint(
     write_marker_video(video, duration_s=8.0, fps=10, marker_intervals_s=((1.0, 7.0),), seed=3)
     evidence_dir = tmp_path / "evidence"
     metrics_port = free_port()
+    # the main stream is never opened when the camera has a sub-stream: only the file is read
     config = edge_yaml(
         tmp_path,
         model=MARKER_MODEL,
-        camera_url=str(video),
+        camera_url=f"rtsp://viewer:{MAIN_STREAM_PASSWORD}@192.0.2.1:554/main",
+        sub_stream_url=str(video),
         port=mosquitto.port,
+        detector={"workers": 2},
         evidence={"directory": str(evidence_dir), "pre_s": 1, "post_s": 1, "post_grace_s": 1},
         metrics={"listen": f"127.0.0.1:{metrics_port}"},
     )
@@ -200,5 +213,8 @@ def test_python_m_edge_detects_publishes_and_stops_on_sigint(
         edge_log = log_path.read_text()
         assert f"violation created id={violation.violation_id}" in edge_log
         assert broker_users.edge.password not in edge_log
+        assert "sub_stream=yes" in edge_log
+        assert MAIN_STREAM_PASSWORD not in edge_log
+        assert "192.0.2.1" not in edge_log  # the main stream was not opened, nor even logged
     finally:
         recorder.close()

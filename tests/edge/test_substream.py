@@ -32,17 +32,14 @@ def test_is_rtsp() -> None:
     assert not is_rtsp("videos/sub.mp4")
 
 
-def test_the_fields_mix_into_the_camera_config_with_both_urls_checked() -> None:
+def test_the_camera_config_has_the_fields_with_both_urls_checked() -> None:
     from edge.config import CameraConfig
 
-    class CameraWithSubStream(CameraConfig, SubStreamFields):
-        pass
-
-    camera = CameraWithSubStream.model_validate({"id": "cam-1", "url": MAIN, "sub_stream_url": SUB})
-    assert detection_url(camera.url, camera.sub_stream_url) == SUB
+    camera = CameraConfig.model_validate({"id": "cam-1", "url": MAIN, "sub_stream_url": SUB})
+    assert camera.read_url == detection_url(camera.url, camera.sub_stream_url) == SUB
     with pytest.raises(ValidationError, match="sub_stream_url"):
-        CameraWithSubStream.model_validate(
+        CameraConfig.model_validate(
             {"id": "cam-1", "url": MAIN, "sub_stream_url": "http://cam/sub"}
         )
     with pytest.raises(ValidationError, match="url"):
-        CameraWithSubStream.model_validate({"id": "cam-1", "url": "http://cam/main"})
+        CameraConfig.model_validate({"id": "cam-1", "url": "http://cam/main"})
