@@ -298,6 +298,9 @@ def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(EXAMPLE, env={"CAM_PASSWORD": "x", "EDGE_MQTT_PASSWORD": "y"})
 
     assert len(config.cameras) == 2
+    assert config.cameras[0].read_url.endswith("/Channels/102")  # its sub-stream
+    assert config.motion.enabled
+    assert config.detector.workers == 2
     assert config.rules
     assert config.mqtt.username is not None
     assert config.model.path == Path("models/marker/model.onnx")
