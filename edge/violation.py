@@ -1,10 +1,13 @@
-"""Violation: what a rule reports for one camera frame, before it becomes a ViolationEvent."""
+"""Violation: what a rule reports for one camera frame, and the ViolationEvent it becomes."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contracts import NormalizedBox, ViolationKind
+from contracts import NormalizedBox, ViolationEvent, ViolationKind
+
+MAX_BOXES = 256  # the contract's limit per event; the most confident are kept
 
 # Severity tiers of ../shared/DOMAIN.md: 1 immediate, 2 rectify by a deadline, 3 routine.
 DEFAULT_SEVERITY: dict[ViolationKind, int] = {
@@ -58,3 +61,30 @@ class Violation:
     zone_id: str | None  # None: the rule watches the whole frame
     # the published event's id, also the evidence's: fresh per violation unless given
     violation_id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+def wire_boxes(boxes: Iterable[Box]) -> tuple[NormalizedBox, ...]:
+    """An event's boxes: the MAX_BOXES most confident, in the contracts' form."""
+    kept = sorted(boxes, key=lambda box: box.confidence, reverse=True)[:MAX_BOXES]
+    return tuple(box.to_wire() for box in kept)
+
+
+def to_event(
+    violation: Violation, *, site: str, edge: str, has_evidence: bool = False
+) -> ViolationEvent:
+    """The wire form of a violation under its violation_id (the API dedupes on it)."""
+    return ViolationEvent(
+        violation_id=violation.violation_id,
+        site=site,
+        edge=edge,
+        camera=violation.camera_id,
+        rule=violation.rule_id,
+        kind=violation.kind,
+        severity=violation.severity,
+        confidence=violation.confidence,
+        boxes=wire_boxes(violation.boxes),
+        zone=violation.zone_id,
+        occurred_at=violation.occurred_at,
+        has_snapshot=has_evidence,
+        has_clip=has_evidence,
+    )

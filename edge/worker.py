@@ -21,17 +21,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Protocol, runtime_checkable
 
-from contracts import (
-    CameraState,
-    CameraStatus,
-    EdgeState,
-    EdgeStatus,
-    ViolationEvent,
-)
+from contracts import CameraState, CameraStatus, EdgeState, EdgeStatus
 from detector.detections import Detector
+from edge.camera_states import CameraStates
 from edge.config import EdgeConfig
 from edge.incident_runtime import Identity, KitchenRuntime, Recorder
 from edge.kitchen.build import build_kitchen_rules
@@ -50,43 +44,17 @@ from edge.publisher import EventPublisher
 from edge.regions import RegionConfig
 from edge.rules import Rule, build_rules
 from edge.scheduler import DetectionScheduler
-from edge.violation import Violation
+from edge.violation import Violation, to_event
 from streams.frame import FrameSource, SourceState
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-MAX_BOXES = 256  # the contract's limit per event; the most confident are kept
 TICK_S = 1.0  # how often the kitchen rules are advanced without frames
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-class FairLock:
-    """A ticket lock: threads get it in the order they asked (the scheduler replaced its use)."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self._next_ticket = 0
-        self._serving = 0
-
-    def __enter__(self) -> None:
-        with self._condition:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            self._condition.wait_for(lambda: self._serving == ticket)
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        with self._condition:
-            self._serving += 1
-            self._condition.notify_all()
 
 
 @runtime_checkable
@@ -191,39 +159,19 @@ class EdgeWorker:
         }
         for camera_id in enabled:
             self._scheduler.add_camera(camera_id)
-        self._lock = threading.Lock()  # guards _cameras
-        started_at = clock()
-        self._cameras = {
-            camera_id: CameraStatus(state=CameraState.STARTING, since=started_at)
-            for camera_id in enabled
-        }
-        # what the kitchen health rules see (frozen, blurred or covered) over an online source
-        self._health: dict[str, CameraStatus | None] = dict.fromkeys(enabled)
+        self._states = CameraStates(enabled, started_at=clock())
 
     def on_source_state(self, camera_id: str, state: SourceState) -> None:
         """A StateListener for the sources: record the camera's state and publish the status."""
-        new_state = CameraState(state.value)
-        with self._lock:
-            current = self._cameras.get(camera_id)
-            if current is None or current.state == new_state:
-                return
-            self._cameras[camera_id] = CameraStatus(state=new_state, since=self._clock())
-        logger.info("camera state camera=%s state=%s", camera_id, new_state.value)
+        if not self._states.set_source_state(camera_id, CameraState(state.value), self._clock()):
+            return
+        logger.info("camera state camera=%s state=%s", camera_id, state.value)
         if self._kitchen is not None:
             self._kitchen.on_source_state(camera_id, state)
         self._publish_status()
 
     def _camera_statuses(self) -> dict[str, CameraStatus]:
-        with self._lock:
-            return {
-                camera_id: (
-                    health
-                    if status.state is CameraState.ONLINE
-                    and (health := self._health[camera_id]) is not None
-                    else status
-                )
-                for camera_id, status in self._cameras.items()
-            }
+        return self._states.statuses()
 
     def _tick(self) -> bool:
         """Advance the kitchen rules to now; whether a camera's health state changed."""
@@ -232,21 +180,15 @@ class EdgeWorker:
         now = self._clock()
         self._kitchen.tick(now)
         changed = False
-        for camera_id in self._cameras:
+        for camera_id in self._states.camera_ids:
             state = self._kitchen.camera_state(camera_id, now)
-            with self._lock:
-                current = self._health[camera_id]
-                if (None if current is None else current.state) == state:
-                    continue
-                self._health[camera_id] = (
-                    None if state is None else CameraStatus(state=state, since=now)
+            if self._states.set_health(camera_id, state, now):
+                changed = True
+                logger.info(
+                    "camera health camera=%s state=%s",
+                    camera_id,
+                    "ok" if state is None else state.value,
                 )
-            changed = True
-            logger.info(
-                "camera health camera=%s state=%s",
-                camera_id,
-                "ok" if state is None else state.value,
-            )
         return changed
 
     def status(self) -> EdgeStatus:
@@ -422,25 +364,3 @@ class EdgeWorker:
             self._publisher.publish_status(self.status())
         except Exception:
             logger.exception("publishing the status failed")
-
-
-def to_event(
-    violation: Violation, *, site: str, edge: str, has_evidence: bool = False
-) -> ViolationEvent:
-    """The wire form of a violation under its violation_id (the API dedupes on it)."""
-    boxes = sorted(violation.boxes, key=lambda box: box.confidence, reverse=True)[:MAX_BOXES]
-    return ViolationEvent(
-        violation_id=violation.violation_id,
-        site=site,
-        edge=edge,
-        camera=violation.camera_id,
-        rule=violation.rule_id,
-        kind=violation.kind,
-        severity=violation.severity,
-        confidence=violation.confidence,
-        boxes=tuple(box.to_wire() for box in boxes),
-        zone=violation.zone_id,
-        occurred_at=violation.occurred_at,
-        has_snapshot=has_evidence,
-        has_clip=has_evidence,
-    )

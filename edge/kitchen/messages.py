@@ -8,8 +8,7 @@ start (started_at, min_duration_s earlier) to its end. UPDATE events have no mes
 
 from contracts import ViolationEnd, ViolationEvent
 from edge.kitchen.incidents import IncidentEvent, IncidentPhase
-
-MAX_BOXES = 256  # the contract's limit per event; the most confident are kept
+from edge.violation import wire_boxes
 
 
 def violation_event(
@@ -22,7 +21,6 @@ def violation_event(
 ) -> ViolationEvent:
     if event.phase is not IncidentPhase.START:
         raise ValueError(f"a ViolationEvent comes from a start event, not {event.phase.value}")
-    boxes = sorted(event.boxes, key=lambda box: box.confidence, reverse=True)[:MAX_BOXES]
     return ViolationEvent(
         violation_id=event.incident_id,
         site=site,
@@ -32,7 +30,7 @@ def violation_event(
         kind=event.kind,
         severity=event.severity,
         confidence=min(max(event.confidence, 0.0), 1.0),
-        boxes=tuple(box.to_wire() for box in boxes),
+        boxes=wire_boxes(event.boxes),
         zone=event.zone_id,
         occurred_at=event.at,
         has_snapshot=has_snapshot,

@@ -12,8 +12,7 @@ from numpy.typing import NDArray
 from contracts import CameraState, EdgeState, ViolationKind
 from detector.detections import Detections
 from edge.config import EdgeConfig
-from edge.violation import Box, Violation
-from edge.worker import EdgeWorker, FairLock, to_event
+from edge.worker import EdgeWorker
 from streams.frame import Frame, SourceState
 from tests.conftest import EDGE, SITE
 from tests.fixtures.edge import (
@@ -276,64 +275,3 @@ def test_each_violation_is_logged_with_its_id(
 
     (event,) = running.publisher.violations
     assert f"violation created id={event.violation_id} camera=cam-1 rule=rat" in caplog.text
-
-
-def test_to_event_keeps_every_field_and_the_violations_own_id() -> None:
-    violation = Violation(
-        rule_id="rat",
-        kind=ViolationKind.RODENT,
-        severity=1,
-        camera_id="cam-1",
-        occurred_at=T0,
-        confidence=0.8,
-        boxes=(Box("rat", 0.8, 0.1, 0.2, 0.3, 0.4),),
-        zone_id="store",
-    )
-
-    first = to_event(violation, site=SITE, edge=EDGE)
-    again = to_event(violation, site=SITE, edge=EDGE)
-    fields = {name: getattr(violation, name) for name in Violation.__dataclass_fields__}
-    del fields["violation_id"]
-    second = to_event(Violation(**fields), site=SITE, edge=EDGE)  # a new violation, a new id
-
-    # the evidence recorder files the clip under this id: the event must carry the same one
-    assert first.violation_id == again.violation_id == violation.violation_id
-    assert second.violation_id != first.violation_id
-    assert (first.camera, first.rule, first.zone, first.occurred_at) == (
-        "cam-1",
-        "rat",
-        "store",
-        T0,
-    )
-    assert first.boxes[0].model_dump() == {
-        "label": "rat",
-        "confidence": 0.8,
-        "x1": 0.1,
-        "y1": 0.2,
-        "x2": 0.3,
-        "y2": 0.4,
-    }
-
-
-def test_fair_lock_serves_threads_in_arrival_order() -> None:
-    lock = FairLock()
-    order: list[int] = []
-    threads = [threading.Thread(target=_take, args=(lock, order, n)) for n in range(4)]
-    with lock:
-        for tickets, thread in enumerate(threads, start=2):
-            thread.start()
-            # wait until this thread holds its ticket before the next one asks for one
-
-            def has_ticket(tickets: int = tickets) -> bool:
-                return lock._next_ticket == tickets
-
-            wait_until(has_ticket, 10, what="a ticket")
-    for thread in threads:
-        thread.join(timeout=10)
-
-    assert order == [0, 1, 2, 3]
-
-
-def _take(lock: FairLock, order: list[int], n: int) -> None:
-    with lock:
-        order.append(n)
