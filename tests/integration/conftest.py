@@ -8,10 +8,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -39,6 +39,11 @@ class ApiProcess:
     token: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)  # the server's environment, for the CLI
+
+    def stop(self) -> None:
+        """Stop the server (SIGINT, a clean shutdown); its database stays for a restart."""
+        _stop_process(self.process)
 
     def client(self) -> httpx.Client:
         return httpx.Client(
@@ -102,18 +107,31 @@ class LiveStream:
         self._stop.set()
 
 
+class StartApi(Protocol):
+    def __call__(
+        self, *, port: int | None = None, env: Mapping[str, str] | None = None
+    ) -> ApiProcess:
+        """Start the API (on `port`, else a free one; `env` added) and wait until it is healthy.
+
+        Every start of a test uses the same database and evidence directory, so a second start
+        on the same port (the same MQTT client id, hence its broker session) is a restart.
+        """
+        ...
+
+
 @pytest.fixture
 def start_api(
     tmp_path: Path, mosquitto: MosquittoBroker, broker_users: BrokerUsers
-) -> Iterator[Callable[[], ApiProcess]]:
+) -> Iterator[StartApi]:
     started: list[ApiProcess] = []
 
-    def start() -> ApiProcess:
-        port = free_port()
+    def start(*, port: int | None = None, env: Mapping[str, str] | None = None) -> ApiProcess:
+        port = free_port() if port is None else port
         token = secrets.token_urlsafe(16)
-        log_path = tmp_path / f"api-{port}.log"
-        env = os.environ | {
+        log_path = tmp_path / f"api-{port}-{len(started)}.log"
+        server_env = os.environ | {
             "API_DATABASE_URL": f"sqlite:///{tmp_path / 'api.db'}",
+            "API_STORAGE_DIR": str(tmp_path / "api-evidence"),
             "API_MQTT_HOST": mosquitto.host,
             "API_MQTT_PORT": str(mosquitto.port),
             "API_MQTT_USERNAME": broker_users.api.username,
@@ -121,14 +139,15 @@ def start_api(
             "API_MQTT_CLIENT_ID": f"api-test-{port}",
             "API_ACCESS_TOKEN": token,
         }
+        server_env |= env or {}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
+                env=server_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        api = ApiProcess(f"http://127.0.0.1:{port}", token, process, log_path)
+        api = ApiProcess(f"http://127.0.0.1:{port}", token, process, log_path, server_env)
         started.append(api)
 
         def healthy() -> bool:
@@ -209,22 +228,27 @@ def edge_config(
     return path
 
 
+class StartEdge(Protocol):
+    def __call__(self, config_path: Path, *, env: Mapping[str, str] | None = None) -> EdgeProcess:
+        """Start `python -m edge --config config_path` (`env` added to its environment)."""
+        ...
+
+
 @pytest.fixture
-def start_edge(
-    tmp_path: Path, broker_users: BrokerUsers
-) -> Iterator[Callable[[Path], EdgeProcess]]:
+def start_edge(tmp_path: Path, broker_users: BrokerUsers) -> Iterator[StartEdge]:
     started: list[EdgeProcess] = []
 
-    def start(config_path: Path) -> EdgeProcess:
+    def start(config_path: Path, *, env: Mapping[str, str] | None = None) -> EdgeProcess:
         log_path = tmp_path / f"edge-{len(started)}.log"
-        env = os.environ | {
+        edge_env = os.environ | {
             "ORT_DISABLE_TELEMETRY": "1",
             "BK_TEST_EDGE_PASSWORD": broker_users.edge.password,
         }
+        edge_env |= env or {}
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "edge", "--config", str(config_path)],
-                env=env,
+                env=edge_env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
