@@ -209,7 +209,10 @@ class CameraHealth:
         """A frame arrived at `at`; its image is measured when a sample is due (None: not now)."""
         events = self._observe("offline", at, Observation.COMPLIANT)
         self._last_frame_at = at
-        self._source_offline_since = None
+        # a frame from before the source reported offline (its camera thread was still handling
+        # it) does not mean the source is back
+        if self._source_offline_since is not None and at > self._source_offline_since:
+            self._source_offline_since = None
         due = self._last_sample_at is None or (
             (at - self._last_sample_at).total_seconds() >= self.sample_interval_s
         )

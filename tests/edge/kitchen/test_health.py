@@ -285,3 +285,13 @@ def test_a_camera_that_never_sends_a_frame_goes_offline() -> None:
 
     [start] = events
     assert (seconds(start.at), seconds(start.started_at)) == (60.0, 0.0)
+
+
+def test_a_frame_from_before_the_offline_report_keeps_the_outage() -> None:
+    health = camera_health(offline=health_rule(ViolationKind.CAMERA_OFFLINE, min_duration_s=60.0))
+    health.observe_frame(at(1.0))
+    health.on_source_state(at(1.5), SourceState.OFFLINE)
+    health.observe_frame(at(1.0))  # its camera thread was still handling the last frame
+    assert health.state(at(1.6)) is CameraHealthState.OFFLINE
+    health.observe_frame(at(3.0))  # a new frame: the source is back
+    assert health.state(at(3.0)) is CameraHealthState.ONLINE
