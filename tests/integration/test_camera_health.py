@@ -9,24 +9,17 @@ arrives. Each camera has one problem:
 Every health rule watches every camera, so each camera must raise only its own violation.
 """
 
-import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
-import paho.mqtt.client as mqtt
 import pytest
 import yaml
 from av.video.frame import PictureType
 from numpy.typing import NDArray
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
-from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from brightkitchen.services.mosquitto import MosquittoBroker
 from brightkitchen.services.rtsp import RtspServer
@@ -44,6 +37,7 @@ from contracts import (
     violation_topic,
 )
 from tests.conftest import EDGE, SITE, BrokerUsers
+from tests.fixtures.edge import MqttRecorder, Received
 from tests.fixtures.rtsp import VIDEO_FPS, VIDEO_SIZE
 from tests.integration.conftest import MARKER_MODEL, EdgeProcess, wait_until
 
@@ -155,63 +149,22 @@ def steady_video(videos_dir: Path) -> Path:
     return path
 
 
-@dataclass(frozen=True, slots=True)
-class _Message:
-    topic: str
-    payload: bytes
-    retain: bool  # as published: the subscription asks for retain-as-published (MQTT 5)
-
-
-class _Mqtt5Recorder:
-    """A real MQTT 5 subscriber: keeps every message with the retain flag it was published with."""
+class _Mqtt5Recorder(MqttRecorder):
+    """Everything under this edge's topics, with the retain flag each was published with."""
 
     def __init__(self, broker: MosquittoBroker, users: BrokerUsers, client_id: str) -> None:
-        self._lock = threading.Lock()
-        self._messages: list[_Message] = []
-        self.subscribed = threading.Event()
-        self._client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
+        super().__init__(
+            broker.host,
+            broker.port,
+            users.tester.username,
+            users.tester.password,
+            f"brightkitchen/v1/{SITE}/{EDGE}/#",
+            client_id,
+            retain_as_published=True,
         )
-        self._client.username_pw_set(users.tester.username, users.tester.password)
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_message
-        self._client.connect_async(broker.host, broker.port, clean_start=True)
-        self._client.loop_start()
 
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: object,
-        _flags: mqtt.ConnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        if not reason_code.is_failure:
-            options = SubscribeOptions(qos=1, retainAsPublished=True)
-            client.subscribe(f"brightkitchen/v1/{SITE}/{EDGE}/#", options=options)
-
-    def _on_subscribe(
-        self,
-        _client: mqtt.Client,
-        _userdata: object,
-        _mid: int,
-        _reason_codes: list[ReasonCode],
-        _properties: Properties | None,
-    ) -> None:
-        self.subscribed.set()
-
-    def _on_message(
-        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
-    ) -> None:
-        with self._lock:
-            self._messages.append(_Message(message.topic, bytes(message.payload), message.retain))
-
-    def messages(self, topic: str) -> list[_Message]:
-        with self._lock:
-            return [message for message in self._messages if message.topic == topic]
+    def messages(self, topic: str) -> list[Received]:
+        return self.received(topic)
 
     def violations(self) -> list[ViolationEvent]:
         """Each violation once (QoS 1 may deliver one twice), in arrival order."""
@@ -233,11 +186,6 @@ class _Mqtt5Recorder:
             for message in self.messages(status_topic(SITE, EDGE))
             if message.retain
         ]
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
-        self._client.reinitialise()  # closes loop_start's wakeup sockets now, not in __del__
 
 
 def _health_config(
