@@ -191,6 +191,17 @@ def _ranged(components: Components, row: EvidenceRow, range_header: str | None) 
     )
 
 
+def _evidence_of_kind(
+    components: Components,
+    caller: Principal,
+    violation_id: UUID,
+    kind: EvidenceKind,
+    range_header: str | None,
+) -> Response:
+    components.cases.visible(violation_id, caller)  # 404 for a case the caller may not see
+    return _ranged(components, components.evidence.of_kind(violation_id, kind), range_header)
+
+
 RangeHeader = Annotated[str | None, Header(alias="Range")]
 _FILE_RESPONSES: Responses = {
     **NOT_FOUND,
@@ -204,18 +215,15 @@ def get_clip(
     components: ComponentsDep, caller: Reader, violation_id: UUID, range_header: RangeHeader = None
 ) -> Response:
     """The MP4 clip; HTTP range requests let the browser's player seek."""
-    components.cases.visible(violation_id, caller)
-    row = components.evidence.of_kind(violation_id, EvidenceKind.CLIP)
-    return _ranged(components, row, range_header)
+    return _evidence_of_kind(components, caller, violation_id, EvidenceKind.CLIP, range_header)
 
 
 @router.get("/violations/{violation_id}/snapshot", responses=_FILE_RESPONSES)
 def get_snapshot(
     components: ComponentsDep, caller: Reader, violation_id: UUID, range_header: RangeHeader = None
 ) -> Response:
-    components.cases.visible(violation_id, caller)
-    row = components.evidence.of_kind(violation_id, EvidenceKind.SNAPSHOT)
-    return _ranged(components, row, range_header)
+    """The JPEG snapshot with the boxes drawn."""
+    return _evidence_of_kind(components, caller, violation_id, EvidenceKind.SNAPSHOT, range_header)
 
 
 @router.get("/violations/{violation_id}/photos/{evidence_id}", responses=_FILE_RESPONSES)
