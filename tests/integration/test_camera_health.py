@@ -22,7 +22,6 @@ from av.video.frame import PictureType
 from numpy.typing import NDArray
 
 from brightkitchen.services.mosquitto import MosquittoBroker
-from brightkitchen.services.rtsp import RtspServer
 from contracts import (
     CameraState,
     EdgeStatus,
@@ -38,13 +37,11 @@ from contracts import (
 )
 from tests.conftest import EDGE, SITE, BrokerUsers
 from tests.fixtures.edge import MqttRecorder, Received
-from tests.fixtures.rtsp import VIDEO_FPS, VIDEO_SIZE
-from tests.integration.conftest import MARKER_MODEL, EdgeProcess, wait_until
+from tests.fixtures.rtsp import VIDEO_FPS, VIDEO_SIZE, RtspServerFactory
+from tests.integration.conftest import MARKER_MODEL, StartEdge, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-StartEdge = Callable[[Path], EdgeProcess]
-RtspFactory = Callable[[dict[str, Path]], RtspServer]
 
 FROZEN_CAMERA = "cam-frozen"
 COVERED_CAMERA = "cam-covered"
@@ -251,7 +248,7 @@ def test_frozen_covered_and_dropped_cameras_raise_their_violation_and_recover(
     tmp_path: Path,
     mosquitto: MosquittoBroker,
     broker_users: BrokerUsers,
-    rtsp_server_factory: RtspFactory,
+    rtsp_server_factory: RtspServerFactory,
     frozen_video: Path,
     covered_video: Path,
     steady_video: Path,

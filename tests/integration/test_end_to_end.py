@@ -1,7 +1,6 @@
 """A violation travels from an RTSP camera through the edge and the broker to the API, for real."""
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -9,28 +8,25 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from brightkitchen.services.mosquitto import MosquittoBroker
-from brightkitchen.services.rtsp import RtspServer
 from tests.conftest import EDGE, SITE, BrokerUsers
+from tests.fixtures.rtsp import RtspServerFactory
 from tests.integration.conftest import (
-    ApiProcess,
     EdgeProcess,
     LiveStream,
+    StartApi,
+    StartEdge,
     edge_config,
     wait_until,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
-StartApi = Callable[[], ApiProcess]
-StartEdge = Callable[[Path], EdgeProcess]
-RtspFactory = Callable[[dict[str, Path]], RtspServer]
-
 
 def test_marker_on_camera_yields_exactly_one_violation_and_plain_camera_none(
     tmp_path: Path,
     mosquitto: MosquittoBroker,
     broker_users: BrokerUsers,
-    rtsp_server_factory: RtspFactory,
+    rtsp_server_factory: RtspServerFactory,
     marker_video: Path,
     plain_video: Path,
     start_api: StartApi,
@@ -70,7 +66,7 @@ def test_broker_outage_loses_nothing_and_duplicates_nothing(
     tmp_path: Path,
     mosquitto: MosquittoBroker,
     broker_users: BrokerUsers,
-    rtsp_server_factory: RtspFactory,
+    rtsp_server_factory: RtspServerFactory,
     marker_video: Path,
     start_api: StartApi,
     start_edge: StartEdge,
@@ -120,7 +116,7 @@ def test_camera_outage_reports_offline_then_online_and_detects_again(
     tmp_path: Path,
     mosquitto: MosquittoBroker,
     broker_users: BrokerUsers,
-    rtsp_server_factory: RtspFactory,
+    rtsp_server_factory: RtspServerFactory,
     marker_video: Path,
     start_api: StartApi,
     start_edge: StartEdge,

@@ -2,28 +2,28 @@
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from brightkitchen.services.mosquitto import MosquittoBroker
-from brightkitchen.services.rtsp import RtspServer
 from tests.conftest import BrokerUsers
-from tests.integration.conftest import ApiProcess, EdgeProcess, edge_config, wait_until
+from tests.fixtures.rtsp import RtspServerFactory
+from tests.integration.conftest import (
+    StartApi,
+    StartEdge,
+    edge_config,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
-
-StartApi = Callable[[], ApiProcess]
-StartEdge = Callable[[Path], EdgeProcess]
-RtspFactory = Callable[[dict[str, Path]], RtspServer]
 
 
 def test_violations_of_four_cameras_are_attributed_to_the_cameras_that_saw_them(
     tmp_path: Path,
     mosquitto: MosquittoBroker,
     broker_users: BrokerUsers,
-    rtsp_server_factory: RtspFactory,
+    rtsp_server_factory: RtspServerFactory,
     marker_video: Path,
     plain_video: Path,
     start_api: StartApi,
