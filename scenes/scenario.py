@@ -247,7 +247,9 @@ def render_scenario(
         stream.options = {
             "preset": "veryfast",
             "crf": "23",
-            "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0",
+            # one slice per picture: an RTSP client (FFmpeg) served two slices decodes each as a
+            # picture of its own, and the top half of every frame comes out green
+            "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0:sliced-threads=0",
         }
         for index, (t_s, image, labels) in enumerate(frames(scenario, size=size, fps=fps)):
             active.append(

@@ -99,3 +99,28 @@ def test_unreadable_truth_names_the_file(tmp_path: Path) -> None:
     path.write_text("{}")
     with pytest.raises(ScenarioError, match=r"broken\.json"):
         read_events(path)
+
+
+def _slices_per_picture(video: Path) -> set[int]:
+    """The number of coded slices (NAL types 1 and 5) in each packet of an MP4's H.264 stream."""
+    counts: set[int] = set()
+    with av.open(str(video)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            data = bytes(packet)
+            if not data:
+                continue  # the demuxer's final flush packet
+            offset, slices = 0, 0
+            while offset + 4 <= len(data):  # AVCC: 4-byte big-endian length, then the NAL unit
+                length = int.from_bytes(data[offset : offset + 4], "big")
+                slices += data[offset + 4] & 0x1F in (1, 5)
+                offset += 4 + length
+            counts.add(slices)
+    return counts
+
+
+def test_each_picture_is_one_slice_so_rtsp_clients_decode_whole_frames(tmp_path: Path) -> None:
+    # FFmpeg reading an RTSP stream with several slices per picture decodes each slice as a
+    # picture of its own: the top half of every frame the edge sees comes out green
+    scenario = Scenario("slices", 1.0, seed=5, dishes=(Dish(0.5),))
+    video, _ = render_scenario(scenario, tmp_path, size=(640, 360), fps=10)
+    assert _slices_per_picture(video) == {1}
