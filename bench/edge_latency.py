@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         workdir = Path(scratch)
         if args.kitchen:
             hat_off = next(s for s in default_scenarios() if s.name == "hat_off")
-            video = CACHE_DIR / "scenarios" / f"{hat_off.name}.mp4"
+            video = CACHE_DIR / "scenarios-one-slice" / f"{hat_off.name}.mp4"
             if not video.is_file():
                 video, _ = render_scenario(hat_off, video.parent)
         else:
