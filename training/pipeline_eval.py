@@ -36,12 +36,19 @@ CONFIDENCES = (0.5, 0.4, 0.3, 0.25)
 
 def stage_export(config: "PipelineConfig", timings: dict[str, float]) -> Path:
     from training.pipeline import best_checkpoint
+    from training.provenance import training_history, write_history
     from training.train import export_onnx
 
     started = time.monotonic()
     target = export_onnx(
         best_checkpoint(config), config.model_dir / "model.onnx", imgsz=config.imgsz
     )
+    runs = training_history(
+        config.runs_dir / config.name,
+        config.warm_start_checkpoint,
+        scratch_command=config.scratch_command(),
+    )
+    write_history(target, runs)  # a later warm start from this file knows what it continues
     timings["export"] = round(time.monotonic() - started, 1)
     size_mb = target.stat().st_size / 1e6
     logger.info("exported model=%s size_mb=%.1f", target, size_mb)
@@ -165,6 +172,7 @@ def stage_evaluate(config: "PipelineConfig", timings: dict[str, float]) -> Path:
     report["latency_ms"] = {
         "input_320x320": detect_latency_ms(model, (config.imgsz, config.imgsz)),
         "frame_640x360": detect_latency_ms(model, (360, 640)),
+        "load_avg_1min": os.getloadavg()[0],  # how busy the 2 cores were while it was measured
     }
     timings["evaluate"] = round(time.monotonic() - started, 1)
     config.report_path.write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -1,4 +1,5 @@
-"""Train the kitchen detector with ultralytics YOLO from scratch and export it to ONNX.
+"""Train the kitchen detector with ultralytics YOLO (from scratch, or on from a checkpoint such as
+training.warm_start builds) and export it to ONNX.
 
 Runs offline: YOLO_OFFLINE=1, its settings in a folder of ours, and a local TTF font supplied as the
 Arial.ttf it would otherwise download. Needs the optional `train` extra (torch, torchvision,
@@ -89,12 +90,14 @@ def train_checkpoint(
     device: str = "cpu",
     seed: int = 0,
     extra: dict[str, object] | None = None,
+    weights: Path | None = None,
 ) -> Path:
     """Train model_yaml from scratch (no pretrained weights) on data_yaml; returns best.pt.
 
-    Training runs go to out_dir/<name>/ (weights/best.pt and last.pt are saved every epoch, so a
-    run stopped early still leaves a checkpoint to export). extra is passed to ultralytics'
-    train() as further arguments (time, mosaic, close_mosaic, hsv_h...).
+    With weights (a checkpoint, e.g. from training.warm_start), training starts from those
+    weights instead. Training runs go to out_dir/<name>/ (weights/best.pt and last.pt are saved
+    every epoch, so a run stopped early still leaves a checkpoint to export). extra is passed to
+    ultralytics' train() as further arguments (time, mosaic, close_mosaic, hsv_h...).
     """
     if not data_yaml.is_file():
         raise TrainingError(f"data_yaml {data_yaml} does not exist")
@@ -102,11 +105,14 @@ def train_checkpoint(
         raise TrainingError(
             f"epochs must be >= 1 and imgsz a multiple of 32, got {epochs}, {imgsz}"
         )
+    if weights is not None and not weights.is_file():
+        raise TrainingError(f"weights {weights} do not exist")
     prepare_offline(out_dir / ".ultralytics")
     ultralytics = importlib.import_module("ultralytics")
-    model = cast(_Model, ultralytics.YOLO(model_yaml))
+    source = model_yaml if weights is None else str(weights)
+    model = cast(_Model, ultralytics.YOLO(source))
     images = _count_images(data_yaml)
-    logger.info("training model=%s images=%d epochs=%d imgsz=%d", model_yaml, images, epochs, imgsz)
+    logger.info("training model=%s images=%d epochs=%d imgsz=%d", source, images, epochs, imgsz)
     model.train(
         data=str(data_yaml),
         epochs=epochs,
@@ -116,7 +122,7 @@ def train_checkpoint(
         device=device,
         seed=seed,
         deterministic=True,
-        pretrained=False,
+        pretrained=weights is not None,  # False would drop the loaded weights
         amp=False,
         project=str(out_dir.resolve()),
         name=name,

@@ -4,8 +4,9 @@ The scenes are generated here with small literal seeds and a config of their own
 scenes use 63-bit seeds from scenes.dataset.scene_seed), so the model has not seen them. Each test
 scene holds bare heads, masked faces, rodents and uncovered food; the model must find these objects
 with the right class (IoU >= 0.5 with the labelled box) at the model's shipped default confidence.
-The bar, at least half of each class's objects, is what the shipped model measurably does (see
-MODEL_CARD.md: it was trained for about 1.6 h on 2 CPU cores and misses many small objects).
+The bar per class (BAR) sits a little under what the shipped model measurably finds on these 40
+scenes (head_bare 49/56, face_masked 45/49, rodent 20/34, food_uncovered 29/35), and above what
+the first, 10-epoch model found (46/56, 36/49, 16/34, 24/35): a model that falls back fails.
 """
 
 from pathlib import Path
@@ -19,12 +20,13 @@ from scenes.scene import Scene, SceneConfig, generate_scene
 from training.metrics import iou
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "kitchen" / "model.onnx"
-SEEDS = range(101, 113)
+SEEDS = range(101, 141)
 MIN_SIZE_PX = (
     12.0  # objects under this (sqrt of the box area) in the 320 px scene are not asked for
 )
 SHIPPED_CONFIDENCE = 0.25  # the default confidence in MODEL_CARD.md
-WANTED = ("head_bare", "face_masked", "rodent", "food_uncovered")
+BAR = {"head_bare": 0.8, "face_masked": 0.85, "rodent": 0.5, "food_uncovered": 0.75}
+WANTED = tuple(BAR)
 TEST_CONFIG = SceneConfig(
     view=View.WALL,
     night=False,
@@ -81,4 +83,4 @@ def test_each_violation_class_is_found_on_unseen_scenes(
             total += 1
             found += any(iou(label.xyxy, box) >= 0.5 for box in boxes)  # type: ignore[arg-type]
     assert total >= 4, f"the test scenes hold only {total} {wanted} objects"
-    assert found / total >= 0.5, f"{wanted}: found {found} of {total}"
+    assert found / total >= BAR[wanted], f"{wanted}: found {found} of {total}"

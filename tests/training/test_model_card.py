@@ -2,6 +2,7 @@
 confidence is chosen on the validation split; `brightkitchen train` without the extra says so."""
 
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from training.metrics import ClassMetrics
 from training.model_card import write_model_card
 from training.pipeline import PipelineConfig
 from training.pipeline_eval import choose_confidence
+from training.provenance import TrainingRun
 
 KINDS = ("no_hat", "no_mask", "rodent", "uncovered_food")
 
@@ -115,3 +117,36 @@ def test_train_without_the_extra_says_what_to_install(
     data.write_text("train: images\nval: images\nnames:\n  0: person\n")
     assert run_train(data, runs_dir=tmp_path / "runs", models_dir=tmp_path / "models") == 2
     assert "train extra" in capsys.readouterr().err
+
+
+def test_a_warm_started_model_card_lists_every_training_run(tmp_path: Path) -> None:
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    checkpoint = config.warm_start_checkpoint
+    checkpoint.parent.mkdir(parents=True)
+    first = TrainingRun("scratch", 10, 96.0, "optimizer auto, a budget of 1.6 h", "make model")
+    record = {
+        "onnx": "models/kitchen/model.onnx",
+        "calibration_images": 128,
+        "images": 8,
+        "max_abs_box_px": 0.0008,
+        "max_abs_score": 1.5e-06,
+        "history": [first.to_dict()],
+    }
+    checkpoint.with_suffix(".json").write_text(json.dumps(record))
+    run_dir = config.runs_dir / config.name
+    run_dir.mkdir(parents=True)
+    (run_dir / "args.yaml").write_text(f"model: {checkpoint}\noptimizer: AdamW\ntime: 1.7\n")
+    (run_dir / "results.csv").write_text("epoch,time\n1,300\n2,600\n")
+    report = _report()
+    report["latency_ms"] = {"input_320x320": 14.0, "frame_640x360": 21.0, "load_avg_1min": 1.9}
+    card = write_model_card(config, report, {}, tmp_path / "MODEL_CARD.md").read_text()
+    assert "${" not in card
+    assert "after 10 + 2 epochs of CPU training (from scratch, then warm-started" in card
+    assert "1. **From scratch** (`yolov8n.yaml`): optimizer auto, a budget of 1.6 h" in card
+    assert "**10 epochs in 96 min**" in card
+    assert "2. **Warm start** from `models/kitchen/model.onnx`" in card
+    assert "**2 epochs in 10 min**" in card
+    assert "--warm-start models/kitchen/model.onnx --train-hours 1.7" in card
+    assert "8.0e-04 px" in card
+    assert "with a 1-minute load average of 1.9" in card
+    assert "**not shown to be met**" in card  # 21 ms per 640x360 frame

@@ -21,3 +21,14 @@ def test_a_stage_without_its_input_names_what_is_missing(
     work, models = str(tmp_path / "work"), str(tmp_path / "models")
     assert main(["--stage", stage, "--work-dir", work, "--models-dir", models]) == 2
     assert named in capsys.readouterr().err
+
+
+def test_a_missing_warm_start_model_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "train.yaml").write_text("train: x\nval: x\n")
+    argv = ["--stage", "train", "--work-dir", str(work), "--warm-start", str(tmp_path / "old.onnx")]
+    assert main(argv) == 2
+    assert "old.onnx" in capsys.readouterr().err

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from training.errors import TrainingError
-from training.train import FONT_CANDIDATES, prepare_offline, train
+from training.train import FONT_CANDIDATES, prepare_offline, train, train_checkpoint
 
 
 @pytest.mark.skipif(not any(p.is_file() for p in FONT_CANDIDATES), reason="no DejaVu font here")
@@ -31,3 +31,10 @@ def test_train_rejects_an_input_size_not_multiple_of_the_stride(tmp_path: Path) 
     data.write_text("train: x\n")
     with pytest.raises(TrainingError, match="imgsz"):
         train(data, tmp_path, epochs=1, imgsz=300)
+
+
+def test_training_from_missing_weights_fails_before_importing_ultralytics(tmp_path: Path) -> None:
+    data = tmp_path / "data.yaml"
+    data.write_text("train: x\n")
+    with pytest.raises(TrainingError, match=r"warm\.pt"):
+        train_checkpoint(data, tmp_path, epochs=1, imgsz=320, weights=tmp_path / "warm.pt")

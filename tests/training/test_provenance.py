@@ -1,0 +1,97 @@
+"""A model's training history: stored in its ONNX metadata, read back by the next warm start, and
+rebuilt from ultralytics' run records (args.yaml, results.csv) and the warm start record."""
+
+import json
+from pathlib import Path
+
+import onnx
+from onnx import TensorProto, helper
+
+from training.provenance import (
+    HISTORY_KEY,
+    KNOWN_HISTORIES,
+    TrainingRun,
+    read_history,
+    training_history,
+    warm_start_record,
+    write_history,
+)
+
+
+def _model(path: Path, props: dict[str, str]) -> Path:
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["images"], ["output0"])],
+        "tiny",
+        [helper.make_tensor_value_info("images", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("output0", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(graph)
+    helper.set_model_props(model, props)
+    onnx.save(model, str(path))
+    return path
+
+
+def _run_dir(path: Path, *, model: str, epochs: int, seconds: float) -> Path:
+    path.mkdir(parents=True)
+    (path / "args.yaml").write_text(
+        f"model: {model}\noptimizer: AdamW\nlr0: 0.0005\nwarmup_epochs: 0.0\n"
+        "close_mosaic: 2\ntime: 1.5\nbatch: 16\n"
+    )
+    rows = "\n".join(f"{e},{seconds * e / epochs}" for e in range(1, epochs + 1))
+    (path / "results.csv").write_text(f"epoch,time\n{rows}\n")
+    return path
+
+
+def test_history_round_trips_through_the_onnx_metadata_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    model = _model(tmp_path / "m.onnx", {"names": "{0: 'person'}", HISTORY_KEY: "[]"})
+    runs = (
+        TrainingRun("scratch", 10, 96.0, "optimizer auto", "make model"),
+        TrainingRun("warm start from m.onnx", 20, 100.5, "AdamW", "python -m training.pipeline"),
+    )
+    write_history(model, runs)
+    assert read_history(model) == runs
+    props = [p.key for p in onnx.load(str(model)).metadata_props]
+    assert sorted(props) == sorted(["names", HISTORY_KEY])  # replaced, not appended
+
+
+def test_a_model_exported_before_the_history_is_known_by_its_export_date(tmp_path: Path) -> None:
+    date = next(iter(KNOWN_HISTORIES))
+    assert read_history(_model(tmp_path / "old.onnx", {"date": date})) == KNOWN_HISTORIES[date]
+    assert read_history(_model(tmp_path / "other.onnx", {"date": "2020-01-01"})) == ()
+
+
+def test_a_run_from_scratch_is_one_run_with_its_recorded_settings(tmp_path: Path) -> None:
+    run_dir = _run_dir(tmp_path / "runs" / "kitchen", model="yolov8n.yaml", epochs=3, seconds=600)
+    checkpoint = tmp_path / "warm_start" / "warm_start.pt"
+    (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
+    assert (run.start, run.epochs, run.minutes, run.command) == ("scratch", 3, 10.0, "make model")
+    assert "AdamW lr0 0.0005" in run.settings
+    assert "mosaic off for the last 2 epochs" in run.settings
+
+
+def test_a_warm_started_run_continues_the_history_of_the_file_it_started_from(
+    tmp_path: Path,
+) -> None:
+    checkpoint = tmp_path / "warm_start" / "warm_start.pt"
+    checkpoint.parent.mkdir()
+    earlier = TrainingRun("scratch", 10, 96.0, "optimizer auto", "make model")
+    record = {"onnx": "models/kitchen/model.onnx", "history": [earlier.to_dict()]}
+    checkpoint.with_suffix(".json").write_text(json.dumps(record))
+    run_dir = _run_dir(tmp_path / "runs" / "kitchen", model=str(checkpoint), epochs=4, seconds=60)
+    first, second = training_history(run_dir, checkpoint, scratch_command="make model")
+    assert first == earlier
+    assert second.start == "warm start from models/kitchen/model.onnx"
+    assert second.epochs == 4
+    assert "--warm-start models/kitchen/model.onnx --train-hours 1.5" in second.command
+
+
+def test_a_stale_warm_start_record_does_not_claim_a_run_from_scratch(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "warm_start" / "warm_start.pt"
+    checkpoint.parent.mkdir()
+    checkpoint.with_suffix(".json").write_text(json.dumps({"onnx": "x.onnx", "history": []}))
+    run_dir = _run_dir(tmp_path / "runs" / "kitchen", model="yolov8n.yaml", epochs=2, seconds=60)
+    assert warm_start_record(checkpoint, run_dir) is None
+    (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
+    assert run.start == "scratch"

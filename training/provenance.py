@@ -1,0 +1,155 @@
+"""How a kitchen model was trained: the runs recorded by ultralytics and carried in the ONNX file.
+
+Each training run is one `TrainingRun`. The export stage writes the list of runs that made a
+model (earlier runs first) into its ONNX metadata under HISTORY_KEY, so a later run warm-started
+from that file knows, and its card can say, what it continues. Models exported before this
+existed are recognised by the export date ultralytics wrote (KNOWN_HISTORIES).
+"""
+
+import csv
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import onnx
+import yaml
+
+from training.errors import TrainingError
+
+HISTORY_KEY = "brightkitchen_training"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingRun:
+    start: str  # "scratch" or "warm start from <onnx file>"
+    epochs: int | None
+    minutes: float | None
+    settings: str  # optimizer, learning rate, warm-up, mosaic, time budget
+    command: str
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> "TrainingRun":
+        epochs, minutes = data.get("epochs"), data.get("minutes")
+        return cls(
+            start=str(data.get("start", "?")),
+            epochs=int(epochs) if isinstance(epochs, int | float) else None,
+            minutes=float(minutes) if isinstance(minutes, int | float) else None,
+            settings=str(data.get("settings", "?")),
+            command=str(data.get("command", "?")),
+        )
+
+
+# the model shipped on 2026-11-28 (ultralytics export date below), exported before HISTORY_KEY
+KNOWN_HISTORIES: dict[str, tuple[TrainingRun, ...]] = {
+    "2026-11-28T15:29:12.062392+00:00": (
+        TrainingRun(
+            start="scratch",
+            epochs=10,
+            minutes=96.0,
+            settings=(
+                "optimizer auto (ultralytics chose AdamW, lr0 0.000769 for 9 classes), warm-up "
+                "1 epoch, mosaic off for the last 3 epochs, a wall-clock budget of 1.6 h"
+            ),
+            command="make model",
+        ),
+    ),
+}
+
+
+def read_history(model: Path) -> tuple[TrainingRun, ...]:
+    """The runs that made an exported model, earlier first; () when it does not say."""
+    proto = onnx.load(str(model), load_external_data=False)
+    meta = {prop.key: prop.value for prop in proto.metadata_props}
+    if HISTORY_KEY in meta:
+        runs = json.loads(meta[HISTORY_KEY])
+        if not isinstance(runs, list):
+            raise TrainingError(f"{model}: {HISTORY_KEY} is not a list")
+        return tuple(TrainingRun.from_dict(dict(run)) for run in runs)
+    return KNOWN_HISTORIES.get(meta.get("date", ""), ())
+
+
+def write_history(model: Path, runs: tuple[TrainingRun, ...]) -> None:
+    """Store the runs in the model's ONNX metadata (replacing any stored before)."""
+    proto = onnx.load(str(model))
+    kept = [prop for prop in proto.metadata_props if prop.key != HISTORY_KEY]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(kept)
+    entry = proto.metadata_props.add()
+    entry.key = HISTORY_KEY
+    entry.value = json.dumps([run.to_dict() for run in runs])
+    onnx.save(proto, str(model))
+
+
+def run_args(run_dir: Path) -> dict[str, object]:
+    """The arguments ultralytics recorded for a training run (args.yaml), {} without one."""
+    path = run_dir / "args.yaml"
+    if not path.is_file():
+        return {}
+    loaded = yaml.safe_load(path.read_text())
+    return dict(loaded) if isinstance(loaded, dict) else {}
+
+
+def epochs_run(results_csv: Path) -> tuple[int | None, float | None]:
+    """Epochs completed and ultralytics' training seconds (its `time` column, cumulative)."""
+    if not results_csv.is_file():
+        return None, None
+    with results_csv.open() as handle:
+        rows = list(csv.DictReader(handle))
+    if not rows:
+        return 0, None
+    return len(rows), float(rows[-1]["time"])
+
+
+def settings_text(args: dict[str, object]) -> str:
+    return (
+        f"optimizer {args.get('optimizer', '?')} lr0 {args.get('lr0', '?')}, warm-up "
+        f"{args.get('warmup_epochs', '?')} epochs, mosaic off for the last "
+        f"{args.get('close_mosaic', '?')} epochs, a wall-clock budget of {args.get('time', '?')} h"
+    )
+
+
+def warm_start_record(checkpoint: Path, run_dir: Path) -> dict[str, object] | None:
+    """What the train stage recorded about its warm start (<checkpoint>.json), when the training
+    run in run_dir really started from that checkpoint; None for a run from scratch."""
+    record_path = checkpoint.with_suffix(".json")
+    if not record_path.is_file():
+        return None
+    if Path(str(run_args(run_dir).get("model", ""))) != checkpoint:
+        return None
+    loaded = json.loads(record_path.read_text())
+    return dict(loaded) if isinstance(loaded, dict) else None
+
+
+def training_history(
+    run_dir: Path, checkpoint: Path, *, scratch_command: str
+) -> tuple[TrainingRun, ...]:
+    """The runs that made the model trained in run_dir: those its warm start continued (from
+    the warm start record), then this run (from ultralytics' args.yaml and results.csv)."""
+    args = run_args(run_dir)
+    epochs, seconds = epochs_run(run_dir / "results.csv")
+    record = warm_start_record(checkpoint, run_dir)
+    earlier: tuple[TrainingRun, ...] = ()
+    if record is None:
+        start, command = "scratch", scratch_command
+    else:
+        history = record.get("history", [])
+        earlier = tuple(
+            TrainingRun.from_dict(dict(run))
+            for run in (history if isinstance(history, list) else [])
+        )
+        start = f"warm start from {record.get('onnx')}"
+        command = (
+            f"python -m training.pipeline --stage train --warm-start {record.get('onnx')} "
+            f"--train-hours {args.get('time', '?')}"
+        )
+    this = TrainingRun(
+        start=start,
+        epochs=epochs,
+        minutes=None if seconds is None else round(seconds / 60, 1),
+        settings=settings_text(args),
+        command=command,
+    )
+    return (*earlier, this)
