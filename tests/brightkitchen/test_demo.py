@@ -20,24 +20,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from api.kinds import KIND_LABELS
 from brightkitchen.demo_canteen import API_TOKEN_ENV, CAMERAS, MQTT_PASSWORD_ENV, PREVIEW_WIDTH_PX
 from brightkitchen.services.ports import free_port
 from contracts import ViolationKind
+from tests.fixtures.chromium import chromium
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    # nothing but the demo's API resolves: the pages must not need the internet
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 SUPERVISOR_URL = re.compile(r"Supervisor console[^:]*:\s*(http://\S+/login\?token=\S+)")
 PARENT_URL = re.compile(r"Parents' live view[^:]*:\s*(http://\S+/share/\S+)")
 # the kinds the kitchen model raises (not camera health): what the demo is there to show
@@ -153,12 +145,8 @@ def demo_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 def evidence_kinds(base_url: str, token: str, violation_id: str) -> set[str]:

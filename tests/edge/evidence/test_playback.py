@@ -7,22 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from edge.evidence.clip import encode_clip
 from edge.evidence.ring import FrameRing
 from tests.edge.evidence.frames import marked_frame
+from tests.fixtures.chromium import chromium
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 PAGE = '<!doctype html><video id="clip" src="clip.mp4" muted playsinline></video>'
 
 
@@ -54,25 +46,21 @@ def test_a_clip_plays_in_headless_chromium(served: tuple[str, Path]) -> None:
         ring.append(marked_frame(index / 10, index))
     encode_clip(ring.frames(), root / "clip.mp4")
     (root / "index.html").write_text(PAGE, encoding="utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(20_000)
-            page.goto(f"{base_url}/index.html")
-            page.wait_for_function(
-                "() => { const v = document.getElementById('clip');"
-                " return v.readyState >= 2 || v.error !== null; }"
-            )
-            state = page.evaluate(
-                "() => { const v = document.getElementById('clip');"
-                " return [v.readyState, v.error && v.error.code, v.videoWidth, v.duration]; }"
-            )
-            assert state[1] is None, f"MediaError code {state[1]}"
-            assert state[0] >= 2
-            assert state[2] == 640
-            assert state[3] == pytest.approx(4.0, abs=0.15)
-            page.evaluate("() => document.getElementById('clip').play()")
-            page.wait_for_function("() => document.getElementById('clip').currentTime > 0.5")
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        page.set_default_timeout(20_000)
+        page.goto(f"{base_url}/index.html")
+        page.wait_for_function(
+            "() => { const v = document.getElementById('clip');"
+            " return v.readyState >= 2 || v.error !== null; }"
+        )
+        state = page.evaluate(
+            "() => { const v = document.getElementById('clip');"
+            " return [v.readyState, v.error && v.error.code, v.videoWidth, v.duration]; }"
+        )
+        assert state[1] is None, f"MediaError code {state[1]}"
+        assert state[0] >= 2
+        assert state[2] == 640
+        assert state[3] == pytest.approx(4.0, abs=0.15)
+        page.evaluate("() => document.getElementById('clip').play()")
+        page.wait_for_function("() => document.getElementById('clip').currentTime > 0.5")
