@@ -80,53 +80,38 @@ class Extras:
         readings: list[CounterReading] = []
         if self.recorder is not None:
             recorded = self.recorder.counters()
-            for outcome, value in (
-                ("clip", recorded.clips),
-                ("snapshot", recorded.snapshots),
-                ("failed", recorded.failed),
-                ("busy", recorded.busy),
-            ):
-                readings.append(
-                    CounterReading(
-                        "brightkitchen_edge_evidence_total",
-                        "Evidence written (outcome=clip, snapshot), failed, or clips refused"
-                        " while max_pending_clips were in progress (outcome=busy).",
-                        {"outcome": outcome},
-                        value,
-                    )
-                )
+            readings += _by_outcome(
+                "brightkitchen_edge_evidence_total",
+                "Evidence written (outcome=clip, snapshot), failed, or clips refused"
+                " while max_pending_clips were in progress (outcome=busy).",
+                {},
+                clip=recorded.clips,
+                snapshot=recorded.snapshots,
+                failed=recorded.failed,
+                busy=recorded.busy,
+            )
         if self.uploader is not None:
             uploaded = self.uploader.counters()
-            for outcome, value in (
-                ("uploaded", uploaded.uploaded),
-                ("not_found", uploaded.not_found),
-                ("parked", uploaded.parked),
-                ("unavailable", uploaded.unavailable),
-            ):
-                readings.append(
-                    CounterReading(
-                        "brightkitchen_edge_uploads_total",
-                        "Evidence upload attempts by outcome.",
-                        {"outcome": outcome},
-                        value,
-                    )
-                )
+            readings += _by_outcome(
+                "brightkitchen_edge_uploads_total",
+                "Evidence upload attempts by outcome.",
+                {},
+                uploaded=uploaded.uploaded,
+                not_found=uploaded.not_found,
+                parked=uploaded.parked,
+                unavailable=uploaded.unavailable,
+            )
         if self.preview is not None:
             for camera_id in self._camera_ids:
                 sent = self.preview.counters(camera_id)
-                for outcome, value in (
-                    ("sent", sent.sent),
-                    ("dropped", sent.dropped),
-                    ("failed", sent.failed),
-                ):
-                    readings.append(
-                        CounterReading(
-                            "brightkitchen_edge_previews_total",
-                            "Preview frames by outcome.",
-                            {"camera": camera_id, "outcome": outcome},
-                            value,
-                        )
-                    )
+                readings += _by_outcome(
+                    "brightkitchen_edge_previews_total",
+                    "Preview frames by outcome.",
+                    {"camera": camera_id},
+                    sent=sent.sent,
+                    dropped=sent.dropped,
+                    failed=sent.failed,
+                )
         return readings
 
     def start(self) -> None:
@@ -149,3 +134,13 @@ class Extras:
                 part.close()
             except Exception:
                 logger.exception("closing failed part=%s", name)
+
+
+def _by_outcome(
+    name: str, help_text: str, labels: dict[str, str], **outcomes: float
+) -> list[CounterReading]:
+    """One reading of counter `name` per outcome label."""
+    return [
+        CounterReading(name, help_text, {**labels, "outcome": outcome}, value)
+        for outcome, value in outcomes.items()
+    ]

@@ -149,26 +149,20 @@ def stage_evaluate(config: "PipelineConfig", timings: dict[str, float]) -> Path:
             progress=stderr_progress("face-masks val"),
         )
     }
-    report["scenarios"] = {
-        str(r.confidence): r.to_dict()
-        for r in evaluate_scenario_folder(
-            model,
-            config.scenarios_dir,
-            confidences=CONFIDENCES,
-            tiled=True,
-            progress=stderr_progress("scenarios, tiles"),
-        )
-    }
-    report["scenarios_whole_frame"] = {
-        str(r.confidence): r.to_dict()
-        for r in evaluate_scenario_folder(
-            model,
-            config.scenarios_dir,
-            confidences=CONFIDENCES,
-            tiled=False,
-            progress=stderr_progress("scenarios, whole frames"),
-        )
-    }
+    for key, tiled, what in (
+        ("scenarios", True, "tiles"),
+        ("scenarios_whole_frame", False, "whole frames"),
+    ):
+        report[key] = {
+            str(r.confidence): r.to_dict()
+            for r in evaluate_scenario_folder(
+                model,
+                config.scenarios_dir,
+                confidences=CONFIDENCES,
+                tiled=tiled,
+                progress=stderr_progress(f"scenarios, {what}"),
+            )
+        }
     report["latency_ms"] = {
         "input_320x320": detect_latency_ms(model, (config.imgsz, config.imgsz)),
         "frame_640x360": detect_latency_ms(model, (360, 640)),

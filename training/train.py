@@ -17,6 +17,7 @@ from typing import Protocol, cast
 
 import yaml
 
+from training.datasets import IMAGE_SUFFIXES
 from training.errors import TrainingError
 
 logger = logging.getLogger(__name__)
@@ -69,11 +70,10 @@ def _count_images(data_yaml: Path) -> int:
     document = yaml.safe_load(data_yaml.read_text())
     root = Path(document.get("path") or data_yaml.parent)
     entries = document["train"] if isinstance(document["train"], list) else [document["train"]]
-    suffixes = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
     total = 0
     for entry in entries:
         folder = Path(entry) if Path(entry).is_absolute() else root / entry
-        total += sum(1 for p in folder.rglob("*") if p.suffix.lower() in suffixes)
+        total += sum(1 for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     return total
 
 

@@ -26,11 +26,10 @@ import onnx
 from numpy.typing import NDArray
 from onnx import numpy_helper
 
+from training.datasets import IMAGE_SUFFIXES
 from training.errors import TrainingError
 
 logger = logging.getLogger(__name__)
-
-SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +123,10 @@ def class_names_of(model: onnx.ModelProto) -> list[str]:
 def calibration_images(folders: Sequence[Path], count: int) -> list[Path]:
     """count images spread evenly over the sorted images of the folders (deterministic)."""
     found = sorted(
-        path for folder in folders for path in folder.rglob("*") if path.suffix.lower() in SUFFIXES
+        path
+        for folder in folders
+        for path in folder.rglob("*")
+        if path.suffix.lower() in IMAGE_SUFFIXES
     )
     if not found:
         raise TrainingError(f"no images under {', '.join(str(f) for f in folders)}")

@@ -194,12 +194,20 @@ def edge_config(
     min_duration_s: float = 2.0,
     cooldown_s: float = 600.0,
     stall_timeout_s: float = 3.0,
+    detect_fps: float = 5.0,
+    **sections: object,
 ) -> Path:
-    config = {
+    """The edge config of these tests: the marker model and rule; `sections` add or replace keys."""
+    config: dict[str, object] = {
         "site": SITE,
         "edge": EDGE,
         "cameras": [
-            {"id": camera, "url": url, "detect_fps": 5, "stall_timeout_s": stall_timeout_s}
+            {
+                "id": camera,
+                "url": url,
+                "detect_fps": detect_fps,
+                "stall_timeout_s": stall_timeout_s,
+            }
             for camera, url in cameras.items()
         ],
         "model": {"path": str(MARKER_MODEL), "confidence": 0.25, "threads": 1},
@@ -222,6 +230,7 @@ def edge_config(
         },
         "outbox": {"path": str(tmp_path / "edge-outbox.sqlite")},
         "status_interval_s": 2,
+        **sections,
     }
     path = tmp_path / "edge.yaml"
     path.write_text(yaml.safe_dump(config))

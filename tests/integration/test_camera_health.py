@@ -17,7 +17,6 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-import yaml
 from av.video.frame import PictureType
 from numpy.typing import NDArray
 
@@ -38,7 +37,7 @@ from contracts import (
 from tests.conftest import EDGE, SITE, BrokerUsers
 from tests.fixtures.edge import MqttRecorder, Received
 from tests.fixtures.rtsp import VIDEO_FPS, VIDEO_SIZE, RtspServerFactory
-from tests.integration.conftest import MARKER_MODEL, StartEdge, wait_until
+from tests.integration.conftest import StartEdge, edge_config, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -196,15 +195,15 @@ def _health_config(
     The frame thresholds (max_change, min_brightness, ...) are the product's defaults.
     """
     health_rule = {"severity": 2, "clear_s": 1.0, "cooldown_s": 600.0}
-    config = {
-        "site": SITE,
-        "edge": EDGE,
-        "cameras": [
-            {"id": camera, "url": url, "detect_fps": 1, "stall_timeout_s": 2.0}
-            for camera, url in cameras.items()
-        ],
-        "model": {"path": str(MARKER_MODEL), "threads": 1},
-        "kitchen": {
+    return edge_config(
+        tmp_path=tmp_path,
+        broker=broker,
+        users=users,
+        cameras=cameras,
+        detect_fps=1,
+        stall_timeout_s=2.0,
+        rules=[],
+        kitchen={
             "health_sample_interval_s": HEALTH_SAMPLE_INTERVAL_S,
             "rules": [
                 {"id": "frozen", "kind": "camera_frozen", "min_duration_s": 2.0, **health_rule},
@@ -217,18 +216,7 @@ def _health_config(
                 {"id": "offline", "kind": "camera_offline", "min_duration_s": 1.0, **health_rule},
             ],
         },
-        "mqtt": {
-            "host": broker.host,
-            "port": broker.port,
-            "username": users.edge.username,
-            "password": "${BK_TEST_EDGE_PASSWORD}",
-        },
-        "outbox": {"path": str(tmp_path / "edge-outbox.sqlite")},
-        "status_interval_s": 2,
-    }
-    path = tmp_path / "edge-health.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+    )
 
 
 def _camera_state(status: EdgeStatus, camera: str) -> CameraState | None:

@@ -27,12 +27,12 @@ from edge.evidence.store import EvidenceStore
 from scenes.marker_video import write_marker_video
 from tests.conftest import EDGE, SITE, BrokerUsers
 from tests.integration.conftest import (
-    MARKER_MODEL,
     REPO,
     ApiProcess,
     EdgeProcess,
     StartApi,
     StartEdge,
+    edge_config,
     wait_until,
 )
 
@@ -122,32 +122,18 @@ def logged_in(api: ApiProcess, username: str, password: str) -> Iterator[httpx.C
         yield client
 
 
-def write_edge_config(tmp_path: Path, broker: MosquittoBroker, video: Path, api_url: str) -> Path:
-    config = {
-        "site": SITE,
-        "edge": EDGE,
-        "cameras": [{"id": CAMERA, "url": str(video), "detect_fps": 5}],
-        "model": {"path": str(MARKER_MODEL), "threads": 1},
-        "detector": {"workers": 1},
-        "rules": [
-            {
-                "id": "marker",
-                "kind": "uncovered_food",
-                "label": "red_marker",
-                "min_duration_s": 1,
-                "cooldown_s": 600,  # one incident per test
-                "severity": 2,
-            }
-        ],
-        "mqtt": {
-            "host": broker.host,
-            "port": broker.port,
-            "username": EDGE,
-            "password": "${BK_TEST_EDGE_PASSWORD}",
-        },
-        "outbox": {"path": str(tmp_path / "edge-outbox.sqlite")},
-        "status_interval_s": 2,
-        "evidence": {
+def write_edge_config(
+    tmp_path: Path, broker: MosquittoBroker, users: BrokerUsers, video: Path, api_url: str
+) -> Path:
+    """The marker rule (one incident per test) with evidence, upload, preview and metrics."""
+    return edge_config(
+        tmp_path=tmp_path,
+        broker=broker,
+        users=users,
+        cameras={CAMERA: str(video)},
+        min_duration_s=1.0,
+        detector={"workers": 1},
+        evidence={
             "directory": str(tmp_path / "edge-evidence"),
             "pre_s": 1,
             "post_s": 1,
@@ -155,7 +141,7 @@ def write_edge_config(tmp_path: Path, broker: MosquittoBroker, video: Path, api_
             "ring_fps": 5,
             "clip_preset": "ultrafast",
         },
-        "upload": {
+        upload={
             "base_url": api_url,
             "token": "${EDGE_API_TOKEN}",
             "timeout_s": 10,
@@ -163,12 +149,9 @@ def write_edge_config(tmp_path: Path, broker: MosquittoBroker, video: Path, api_
             "retry_max_s": 1,
             "not_found_retry_s": 120,
         },
-        "preview": {"fps": 2, "width_px": PREVIEW_WIDTH_PX},
-        "metrics": {"listen": f"127.0.0.1:{free_port()}"},
-    }
-    path = tmp_path / "edge.yaml"
-    path.write_text(yaml.safe_dump(config))
-    return path
+        preview={"fps": 2, "width_px": PREVIEW_WIDTH_PX},
+        metrics={"listen": f"127.0.0.1:{free_port()}"},
+    )
 
 
 def metric(config_path: Path, edge: EdgeProcess, sample: str) -> float:
@@ -288,7 +271,7 @@ def test_evidence_and_previews_reach_the_api_with_the_edges_token(
     assert broker_users.edge.username == EDGE
     api = start_api(env=CHEAP_HASHING)
     deployment = register_canteen(api)
-    config = write_edge_config(tmp_path, mosquitto, early_marker_video, api.base_url)
+    config = write_edge_config(tmp_path, mosquitto, broker_users, early_marker_video, api.base_url)
     edge = start_edge(config, env={"EDGE_API_TOKEN": deployment.device_token})
 
     # a parent, through the share link, watches the camera: downscaled JPEGs from the edge
@@ -333,6 +316,7 @@ def test_evidence_and_previews_reach_the_api_with_the_edges_token(
 def test_evidence_waits_on_the_edge_while_the_api_is_down_and_arrives_after(
     tmp_path: Path,
     mosquitto: MosquittoBroker,
+    broker_users: BrokerUsers,
     early_marker_video: Path,
     start_api: StartApi,
     start_edge: StartEdge,
@@ -341,7 +325,9 @@ def test_evidence_waits_on_the_edge_while_the_api_is_down_and_arrives_after(
     first = start_api(port=port, env=CHEAP_HASHING)  # subscribes: the broker keeps its session
     deployment = register_canteen(first)
     first.stop()
-    config = write_edge_config(tmp_path, mosquitto, early_marker_video, first.base_url)
+    config = write_edge_config(
+        tmp_path, mosquitto, broker_users, early_marker_video, first.base_url
+    )
     edge = start_edge(config, env={"EDGE_API_TOKEN": deployment.device_token})
 
     queue_depth = "brightkitchen_edge_upload_queue_depth"
