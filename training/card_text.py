@@ -153,6 +153,7 @@ def card_markdown(
         "people_lo": config.people[0],
         "people_hi": config.people[1],
         "real_repeat": config.real_repeat,
+        "bare_extra_repeat": config.bare_extra_repeat,
         "data_minutes": minutes(
             timings.get("data_generate", 0.0) + timings.get("data_convert", 0.0)
         ),

@@ -327,3 +327,27 @@ def write_mixed_data_yaml(path: Path, *, train: Sequence[Path], val: Sequence[Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return path
+
+
+def copy_images_with_class(
+    images: Path, out_images: Path, class_name: str, names: tuple[str, ...] = CLASS_NAMES
+) -> int:
+    """Copy the images of a YOLO folder that hold at least one box of class_name (labels beside
+    in labels/) into out_images (labels into its labels/ twin): listing such a folder again in a
+    data.yaml oversamples a class that the data holds few of. Returns the images copied."""
+    if class_name not in names:
+        raise DatasetError(f"class {class_name!r} is not one of {', '.join(names)}")
+    wanted = str(names.index(class_name))
+    labels, out_labels = _labels_dir_for(images), _labels_dir_for(out_images)
+    out_images.mkdir(parents=True, exist_ok=True)
+    out_labels.mkdir(parents=True, exist_ok=True)
+    copied = 0
+    for image in sorted(p for p in images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+        label = labels / f"{image.stem}.txt"
+        if not label.is_file():
+            continue
+        if any(line.split()[:1] == [wanted] for line in label.read_text().splitlines()):
+            shutil.copyfile(image, out_images / image.name)
+            shutil.copyfile(label, out_labels / label.name)
+            copied += 1
+    return copied

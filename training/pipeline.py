@@ -4,7 +4,8 @@ Stages, each one resumable on its own (`python -m training.pipeline --stage STAG
 
 - data: generated train / val / test scenes (write_yolo_dataset) and the face-mask set converted to
   YOLO with its fixed validation split held out; the real training images are listed real_repeat
-  times so they weigh more against the many generated ones;
+  times so they weigh more against the many generated ones, and those with an unmasked face
+  bare_extra_repeat times more;
 - train: ultralytics YOLO from scratch for a wall-clock budget (train_hours), checkpoints kept;
   with warm_start (`--warm-start models/kitchen/model.onnx`) it continues from a shipped model's
   weights instead (training.warm_start rebuilds a trainable checkpoint from the ONNX file);
@@ -28,9 +29,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scenes.classes import KitchenClass
 from scenes.dataset import stderr_progress, write_yolo_dataset
 from scenes.scene import SceneConfig
-from training.datasets import convert_voc_to_yolo, write_mixed_data_yaml
+from training.datasets import convert_voc_to_yolo, copy_images_with_class, write_mixed_data_yaml
 from training.errors import TrainingError
 
 logger = logging.getLogger(__name__)
@@ -68,6 +70,9 @@ class PipelineConfig:
     test_images: int = 500  # held out from everything, for the card
     seed: int = 20261128
     real_repeat: int = 2
+    # real photos with an unmasked face are 1 in 5 of the set: list them this many times more, so
+    # that face_bare is not drowned by face_masked (its real recall lagged its precision)
+    bare_extra_repeat: int = 3
     train_hours: float = 1.6
     max_epochs: int = 60  # ultralytics re-estimates epochs for train_hours after the first epoch
     batch: int = 16
@@ -157,6 +162,13 @@ def stage_data(config: PipelineConfig, timings: dict[str, float]) -> Path:
         labels = face_masks / "labels" / f"train{copy}"
         shutil.copytree(face_masks / "images" / "train", folder)
         shutil.copytree(face_masks / "labels" / "train", labels)
+        train_folders.append(folder)
+    for copy in range(config.bare_extra_repeat):
+        folder = face_masks / "images" / f"train_bare{copy}"
+        count = copy_images_with_class(
+            face_masks / "images" / "train", folder, KitchenClass.FACE_BARE.value
+        )
+        logger.info("face-masks images with face_bare listed again: %d", count)
         train_folders.append(folder)
     _timed("data_convert", timings, started)
     return write_mixed_data_yaml(

@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast
@@ -32,6 +33,7 @@ FONT_NAMES = ("Arial.ttf", "Arial.Unicode.ttf")
 class _Model(Protocol):
     def train(self, **kwargs: object) -> object: ...
     def export(self, **kwargs: object) -> object: ...
+    def add_callback(self, event: str, func: Callable[[object], None]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,21 @@ def _count_images(data_yaml: Path) -> int:
     return total
 
 
+def _use_all_cores(model: _Model) -> None:
+    """Train on every core. ultralytics sets torch to min(8, cores - 1) threads when it picks the
+    CPU (ultralytics.utils.NUM_THREADS, meant to leave a core for its data loaders), but it also
+    turns data-loader workers off on the CPU: on a 2-core machine that trained on one thread, at
+    half the speed (2.5 s against 1.2 s per batch of 16 at 320 here)."""
+    torch = importlib.import_module("torch")  # the train extra
+    threads = os.cpu_count() or 1
+
+    def restore(_trainer: object) -> None:
+        torch.set_num_threads(threads)
+
+    model.add_callback("on_pretrain_routine_end", restore)
+    model.add_callback("on_train_epoch_start", restore)
+
+
 def train_checkpoint(
     data_yaml: Path,
     out_dir: Path,
@@ -111,6 +128,7 @@ def train_checkpoint(
     ultralytics = importlib.import_module("ultralytics")
     source = model_yaml if weights is None else str(weights)
     model = cast(_Model, ultralytics.YOLO(source))
+    _use_all_cores(model)
     images = _count_images(data_yaml)
     logger.info("training model=%s images=%d epochs=%d imgsz=%d", source, images, epochs, imgsz)
     model.train(

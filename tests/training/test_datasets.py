@@ -9,6 +9,7 @@ import pytest
 from scenes.classes import CLASS_NAMES
 from training.datasets import (
     convert_voc_to_yolo,
+    copy_images_with_class,
     is_validation,
     load_labelled_images,
     read_voc,
@@ -136,3 +137,29 @@ def test_mixed_data_yaml_lists_every_folder_and_reads_back(tmp_path: Path) -> No
     assert item.truths[0].label == "face_masked"
     with pytest.raises(DatasetError, match="missing"):
         write_mixed_data_yaml(tmp_path / "x.yaml", train=[tmp_path / "missing"], val=[tmp_path])
+
+
+def test_images_holding_a_class_are_copied_with_their_labels(tmp_path: Path) -> None:
+    images, labels = tmp_path / "src" / "images" / "train", tmp_path / "src" / "labels" / "train"
+    images.mkdir(parents=True)
+    labels.mkdir(parents=True)
+    bare, masked = CLASS_NAMES.index("face_bare"), CLASS_NAMES.index("face_masked")
+    for stem, lines in (
+        ("both", f"{masked} 0.5 0.5 0.2 0.2\n{bare} 0.2 0.2 0.1 0.1\n"),
+        ("masked", f"{masked} 0.5 0.5 0.2 0.2\n"),
+        ("empty", ""),
+        ("bare", f"{bare} 0.5 0.5 0.2 0.2\n"),
+    ):
+        cv2.imwrite(str(images / f"{stem}.png"), np.zeros((8, 8, 3), dtype=np.uint8))
+        (labels / f"{stem}.txt").write_text(lines)
+    cv2.imwrite(str(images / "unlabelled.png"), np.zeros((8, 8, 3), dtype=np.uint8))
+    out = tmp_path / "src" / "images" / "train_bare"
+    assert copy_images_with_class(images, out, "face_bare") == 2
+    assert sorted(p.name for p in out.iterdir()) == ["bare.png", "both.png"]
+    copied = load_labelled_images(tmp_path / "src", split="train_bare")
+    assert [[t.label for t in item.truths] for item in copied] == [
+        ["face_bare"],
+        ["face_masked", "face_bare"],
+    ]
+    with pytest.raises(DatasetError, match="'dog'"):
+        copy_images_with_class(images, out, "dog")

@@ -1,12 +1,21 @@
 """The training entry point's offline set-up and argument checks (no torch needed)."""
 
 import os
+import sys
+import types
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from training.errors import TrainingError
-from training.train import FONT_CANDIDATES, prepare_offline, train, train_checkpoint
+from training.train import (
+    FONT_CANDIDATES,
+    _use_all_cores,
+    prepare_offline,
+    train,
+    train_checkpoint,
+)
 
 
 @pytest.mark.skipif(not any(p.is_file() for p in FONT_CANDIDATES), reason="no DejaVu font here")
@@ -38,3 +47,33 @@ def test_training_from_missing_weights_fails_before_importing_ultralytics(tmp_pa
     data.write_text("train: x\n")
     with pytest.raises(TrainingError, match=r"warm\.pt"):
         train_checkpoint(data, tmp_path, epochs=1, imgsz=320, weights=tmp_path / "warm.pt")
+
+
+class _RecordingModel:
+    def __init__(self) -> None:
+        self.callbacks: dict[str, list[Callable[[object], None]]] = {}
+
+    def train(self, **kwargs: object) -> object:
+        return None
+
+    def export(self, **kwargs: object) -> object:
+        return None
+
+    def add_callback(self, event: str, func: Callable[[object], None]) -> None:
+        self.callbacks.setdefault(event, []).append(func)
+
+
+def test_training_uses_every_core_after_ultralytics_picks_the_cpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[int] = []
+    fake_torch = types.SimpleNamespace(set_num_threads=threads.append)
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    monkeypatch.setattr(os, "cpu_count", lambda: 6)
+    model = _RecordingModel()
+    _use_all_cores(model)
+    # ultralytics sets torch to cores - 1 threads when it selects the CPU, before both events
+    for event in ("on_pretrain_routine_end", "on_train_epoch_start"):
+        for callback in model.callbacks[event]:
+            callback(object())
+    assert threads == [6, 6]
