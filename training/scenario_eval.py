@@ -2,11 +2,11 @@
 
 A scenario folder holds <name>.mp4 and <name>.json pairs written by render_scenario (scenes).
 Every video is decoded and sampled at detect_fps (as an edge camera is); each sampled frame goes
-through the detector and edge.rules.LabelInZoneRule, one rule per violation kind (SCENARIO_RULES:
-no_hat <- head_bare, no_mask <- face_bare, rodent <- rodent (never cat), uncovered_food <-
-food_uncovered).
-Every violation a rule fires is a predicted point event at the frame's time; training.metrics'
-match_events compares them with the ground-truth events (kind and camera agree, times overlap).
+through the detector, and the detections through the edge's kitchen rule engine with its default
+rules (training.scenario_rules: no_hat <- head_bare per person, no_mask <- face_bare per person,
+rodent <- rodent (never a cat), uncovered_food <- food_uncovered per container). Every incident
+is a predicted event from its start to its end; training.metrics' match_events compares them with
+the ground-truth events (kind and camera agree, times overlap).
 
 The detector sees the frame either whole (letterboxed down to the model's input) or in tiles of the
 model's input size at the frame's own resolution (TiledDetector), the way an edge that crops motion
@@ -29,54 +29,17 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from contracts import ViolationKind
 from detector.detections import Detections, Detector
-from edge.rules import LabelInZoneRule
 from scenes.scenario import read_events
 from scenes.timeline import VIOLATION_KINDS, ScenarioEvent
-from streams.frame import Frame
 from training.errors import DatasetError
 from training.evaluate import format_rows
 from training.metrics import EventMetrics, match_events
+from training.scenario_rules import TimedDetections, incidents_of
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class ScenarioRule:
-    kind: ViolationKind
-    label: str
-    min_duration_s: float
-
-
-SCENARIO_RULES: tuple[ScenarioRule, ...] = (
-    ScenarioRule(ViolationKind.NO_HAT, "head_bare", 2.0),
-    ScenarioRule(ViolationKind.NO_MASK, "face_bare", 2.0),
-    ScenarioRule(ViolationKind.RODENT, "rodent", 1.0),
-    ScenarioRule(ViolationKind.UNCOVERED_FOOD, "food_uncovered", 3.0),
-)
-COOLDOWN_S = 30.0
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def build_scenario_rules(
-    *, min_confidence: float, detect_fps: float, rules: Sequence[ScenarioRule] = SCENARIO_RULES
-) -> list[LabelInZoneRule]:
-    """The edge's generic rule, once per violation kind, with the edge's continuity tolerance."""
-    max_gap_s = max(1.0, 2.0 / detect_fps)
-    return [
-        LabelInZoneRule(
-            rule_id=f"scenario-{rule.kind.value}",
-            kind=rule.kind,
-            label=rule.label,
-            severity=2,
-            min_duration_s=rule.min_duration_s,
-            cooldown_s=COOLDOWN_S,
-            min_confidence=min_confidence,
-            max_gap_s=max_gap_s,
-        )
-        for rule in rules
-    ]
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # scenario time 0
 
 
 def _nms(xyxy: NDArray[np.float32], scores: NDArray[np.float32], iou_threshold: float) -> list[int]:
@@ -104,37 +67,74 @@ def _nms(xyxy: NDArray[np.float32], scores: NDArray[np.float32], iou_threshold: 
     return keep
 
 
-def tile_origins(length: int, tile: int) -> list[int]:
-    """Evenly spaced tile starts covering 0..length with tiles of `tile` px (overlapping)."""
+def tile_origins(length: int, tile: int, overlap: int = 0) -> list[int]:
+    """Evenly spaced tile starts covering 0..length with tiles of `tile` px that overlap by at
+    least `overlap` px (an object no larger than the overlap lies whole in some tile)."""
     if length <= tile:
         return [0]
-    count = math.ceil(length / tile)
+    if not 0 <= overlap < tile:
+        raise ValueError(f"overlap must be in 0..{tile - 1}, got {overlap}")
+    count = math.ceil((length - overlap) / (tile - overlap))
     step = (length - tile) / (count - 1)
     return [round(i * step) for i in range(count)]
 
 
 class TiledDetector:
-    """Runs a detector on tiles of its input size at the frame's resolution and merges the boxes
-    (per-class NMS); a frame no larger than the input is detected whole."""
+    """Runs a detector on overlapping tiles of its input size at the frame's resolution and
+    merges the boxes (per-class NMS); a frame no larger than the input is detected whole.
 
-    def __init__(self, detector: Detector, tile_hw: tuple[int, int], iou_threshold: float = 0.5):
+    Tiles overlap by `overlap` px (default a quarter of the tile: 80 px at 320, more than the
+    largest head or face of a 640 px frame). A box cut by a tile's inner edge is dropped when it is
+    smaller than the overlap across that edge, because a neighbouring tile holds the whole object;
+    without that, a worker standing on a tile border was seen as two half-people with half-faces.
+    """
+
+    def __init__(
+        self,
+        detector: Detector,
+        tile_hw: tuple[int, int],
+        iou_threshold: float = 0.5,
+        overlap: int | None = None,
+    ):
         self._detector = detector
         self._tile_hw = tile_hw
         self._iou_threshold = iou_threshold
+        self._overlap = min(tile_hw) // 4 if overlap is None else overlap
 
     @property
     def class_names(self) -> tuple[str, ...]:
         return self._detector.class_names
+
+    def _whole(self, found: Detections, x: int, y: int, width: int, height: int) -> Detections:
+        """found (tile pixels) without the small boxes cut by an inner edge of the tile at x, y."""
+        tile_h, tile_w = self._tile_hw
+        inner = (x > 0, y > 0, x + tile_w < width, y + tile_h < height)  # left, top, right, bottom
+        x1, y1, x2, y2 = (found.xyxy[:, i] for i in range(4))
+        small_w, small_h = (x2 - x1) < self._overlap, (y2 - y1) < self._overlap
+        margin = 2.0
+        cut = (
+            (inner[0] & (x1 <= margin) & small_w)
+            | (inner[1] & (y1 <= margin) & small_h)
+            | (inner[2] & (x2 >= tile_w - margin) & small_w)
+            | (inner[3] & (y2 >= tile_h - margin) & small_h)
+        )
+        keep = ~cut
+        return Detections(
+            xyxy=found.xyxy[keep],
+            confidence=found.confidence[keep],
+            class_id=found.class_id[keep],
+            class_names=found.class_names,
+        )
 
     def detect(self, image: NDArray[np.uint8]) -> Detections:
         height, width = image.shape[:2]
         tile_h, tile_w = self._tile_hw
         parts: list[Detections] = []
         offsets: list[tuple[int, int]] = []
-        for y in tile_origins(height, tile_h):
-            for x in tile_origins(width, tile_w):
+        for y in tile_origins(height, tile_h, self._overlap):
+            for x in tile_origins(width, tile_w, self._overlap):
                 crop = np.ascontiguousarray(image[y : y + tile_h, x : x + tile_w])
-                parts.append(self._detector.detect(crop))
+                parts.append(self._whole(self._detector.detect(crop), x, y, width, height))
                 offsets.append((x, y))
         if len(parts) == 1:
             return parts[0]
@@ -185,17 +185,10 @@ class ScenarioReport:
         return document
 
 
-@dataclass(frozen=True, slots=True)
-class SampledFrame:
-    frame: Frame  # its image is a read-only stand-in of the right shape (rules need the size)
-    detections: Detections
-
-
-def detect_video(
-    video: Path, camera: str, detector: Detector, *, detect_fps: float
-) -> list[SampledFrame]:
-    """The detections of the frames an edge sampling detect_fps frames per second would take."""
-    sampled: list[SampledFrame] = []
+def detect_video(video: Path, detector: Detector, *, detect_fps: float) -> list[TimedDetections]:
+    """The detections of the frames an edge sampling detect_fps frames per second would take,
+    timed from _EPOCH by the frames' presentation times."""
+    sampled: list[TimedDetections] = []
     next_t = 0.0
     try:
         with av.open(str(video)) as container:
@@ -208,26 +201,17 @@ def detect_video(
                 image: NDArray[np.uint8] = decoded.to_ndarray(format="bgr24").astype(
                     np.uint8, copy=False
                 )
-                stand_in = np.broadcast_to(np.zeros((1, 1, 3), np.uint8), image.shape)
-                frame = Frame(camera, index, _EPOCH + timedelta(seconds=t_s), stand_in)
-                sampled.append(SampledFrame(frame, detector.detect(image)))
+                sampled.append(
+                    TimedDetections(
+                        _EPOCH + timedelta(seconds=t_s),
+                        detector.detect(image),
+                        width=int(image.shape[1]),
+                        height=int(image.shape[0]),
+                    )
+                )
     except av.error.FFmpegError as err:
         raise DatasetError(f"{video}: cannot decode ({err})") from err
     return sampled
-
-
-def events_of(
-    sampled: Sequence[SampledFrame], *, min_confidence: float, detect_fps: float
-) -> tuple[ScenarioEvent, ...]:
-    """Fresh rules over the sampled frames; every violation fired is a point event."""
-    rules = build_scenario_rules(min_confidence=min_confidence, detect_fps=detect_fps)
-    predicted = []
-    for item in sampled:
-        for rule in rules:
-            for violation in rule.evaluate(item.frame, item.detections):
-                at = (violation.occurred_at - _EPOCH).total_seconds()
-                predicted.append(ScenarioEvent(violation.kind.value, item.frame.camera_id, at, at))
-    return tuple(predicted)
 
 
 def _camera_of(truth_path: Path) -> str:
@@ -268,8 +252,9 @@ def evaluate_scenarios(
     videos = []
     for done, (video, truth_path) in enumerate(pairs, start=1):
         truth = read_events(truth_path)
-        sampled = detect_video(video, _camera_of(truth_path), detector, detect_fps=detect_fps)
-        videos.append((video.stem, truth, sampled))
+        camera = _camera_of(truth_path)
+        sampled = detect_video(video, detector, detect_fps=detect_fps)
+        videos.append((video.stem, camera, truth, sampled))
         if progress is not None:
             progress(done, len(pairs))
     reports = []
@@ -278,10 +263,16 @@ def evaluate_scenarios(
             VideoResult(
                 name,
                 truth,
-                events_of(sampled, min_confidence=confidence, detect_fps=detect_fps),
+                incidents_of(
+                    sampled,
+                    camera_id=camera,
+                    min_confidence=confidence,
+                    detect_fps=detect_fps,
+                    epoch=_EPOCH,
+                ),
                 len(sampled),
             )
-            for name, truth, sampled in videos
+            for name, camera, truth, sampled in videos
         )
         metrics = match_events(
             ((r.truth, r.predicted) for r in results),
@@ -337,7 +328,10 @@ def format_scenario_table(report: ScenarioReport) -> str:
         f"confidence >= {report.confidence:g}, {seen}"
     ]
     for video in report.videos:
-        shown = ", ".join(f"{e.kind}@{e.start_s:.1f}s" for e in video.predicted) or "none"
+        shown = (
+            ", ".join(f"{e.kind} {e.start_s:.1f}-{e.end_s:.1f}s" for e in video.predicted)
+            or "none"
+        )
         truth = ", ".join(f"{e.kind} {e.start_s:.1f}-{e.end_s:.1f}s" for e in video.truth) or "none"
         lines.append(f"  {video.name}: truth [{truth}] predicted [{shown}]")
     header = ("kind", "truth", "predicted", "matched", "correct", "precision", "recall")

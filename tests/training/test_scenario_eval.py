@@ -1,6 +1,7 @@
 """Scenario evaluation: a small video through a detector and the edge's rules, events vs truth."""
 
 import io
+import itertools
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -89,10 +90,20 @@ def test_events_are_matched_per_kind(tmp_path: Path) -> None:
         0,
     )
     (hat, quiet) = report.videos
-    (fired,) = hat.predicted
-    assert 4.0 <= fired.start_s <= 6.0  # present from 2 s, the rule needs 2 s of presence
+    (incident,) = hat.predicted
+    # the edge's no_hat rule: a bare head seen from 2 s for its 3 s opens the incident, which
+    # spans the whole time the head was bare (it ends when the head is lost or the video ends)
+    assert incident.start_s == pytest.approx(2.0, abs=0.21)
+    assert incident.end_s >= 5.8
     assert quiet.predicted == ()
     assert "no_hat" in format_scenario_table(report)
+
+
+def test_a_bare_head_shorter_than_the_rules_persistence_is_no_incident(tmp_path: Path) -> None:
+    _video(tmp_path, "hat", (2.0, 4.0))
+    _truth(tmp_path, "hat", [])
+    (report,) = evaluate_scenarios(FakeRedHeadDetector(), tmp_path, detect_fps=5.0, tiled=False)
+    assert report.videos[0].predicted == ()
 
 
 def test_a_false_alarm_lowers_precision(tmp_path: Path) -> None:
@@ -130,6 +141,18 @@ def test_tile_origins_cover_the_frame() -> None:
     assert tile_origins(700, 320) == [0, 190, 380]
 
 
+def test_tiles_overlap_by_at_least_the_overlap() -> None:
+    assert tile_origins(640, 320, 80) == [0, 160, 320]
+    assert tile_origins(360, 320, 80) == [0, 40]
+    for length in (400, 640, 1280, 1920):
+        starts = tile_origins(length, 320, 80)
+        assert starts[0] == 0
+        assert starts[-1] + 320 == length
+        assert all(b - a <= 240 for a, b in itertools.pairwise(starts))
+    with pytest.raises(ValueError, match="overlap"):
+        tile_origins(640, 320, 320)
+
+
 def test_tiled_detector_returns_boxes_in_frame_pixels(tmp_path: Path) -> None:
     model = tmp_path / "marker.onnx"
     build_marker_model(model, class_names=("red_marker",))
@@ -142,3 +165,5 @@ def test_tiled_detector_returns_boxes_in_frame_pixels(tmp_path: Path) -> None:
     assert len(boxes) >= 2
     assert any(abs(b[0] - 500) < 3 and abs(b[1] - 290) < 3 and abs(b[2] - 540) < 3 for b in boxes)
     assert all(0 <= b[0] < b[2] <= 640 and 0 <= b[1] < b[3] <= 360 for b in boxes)
+    # the marker across the border at x = 320 is found whole (by the middle tile), not in halves
+    assert [b for b in boxes if b[1] < 100] == [pytest.approx([300, 20, 340, 50], abs=3)]
