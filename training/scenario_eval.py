@@ -329,8 +329,7 @@ def format_scenario_table(report: ScenarioReport) -> str:
     ]
     for video in report.videos:
         shown = (
-            ", ".join(f"{e.kind} {e.start_s:.1f}-{e.end_s:.1f}s" for e in video.predicted)
-            or "none"
+            ", ".join(f"{e.kind} {e.start_s:.1f}-{e.end_s:.1f}s" for e in video.predicted) or "none"
         )
         truth = ", ".join(f"{e.kind} {e.start_s:.1f}-{e.end_s:.1f}s" for e in video.truth) or "none"
         lines.append(f"  {video.name}: truth [{truth}] predicted [{shown}]")
