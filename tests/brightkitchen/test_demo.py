@@ -27,6 +27,7 @@ from brightkitchen.demo_canteen import API_TOKEN_ENV, CAMERAS, MQTT_PASSWORD_ENV
 from brightkitchen.services.ports import free_port
 from contracts import ViolationKind
 from tests.fixtures.chromium import chromium
+from tests.fixtures.processes import stop_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -103,13 +104,7 @@ def running_demo(workdir: Path, log_path: Path) -> Iterator[Demo]:
     try:
         yield demo
     finally:
-        if process.poll() is None:  # the test failed before it stopped the demo
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, timeout_s=60)  # the test failed before it stopped the demo
         reader.join(timeout=10)
         stdout.close()
 

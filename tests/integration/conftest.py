@@ -3,7 +3,6 @@
 import json
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ import yaml
 from brightkitchen.services.mosquitto import MosquittoBroker
 from brightkitchen.services.ports import free_port
 from tests.conftest import EDGE, SITE, BrokerUsers
+from tests.fixtures.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 MARKER_MODEL = REPO / "models" / "marker" / "model.onnx"
@@ -43,7 +43,7 @@ class ApiProcess:
 
     def stop(self) -> None:
         """Stop the server (SIGINT, a clean shutdown); its database stays for a restart."""
-        _stop_process(self.process)
+        stop_process(self.process)
 
     def client(self) -> httpx.Client:
         return httpx.Client(
@@ -163,7 +163,7 @@ def start_api(
 
     yield start
     for api in started:
-        _stop_process(api.process)
+        stop_process(api.process)
 
 
 @dataclass
@@ -267,14 +267,4 @@ def start_edge(tmp_path: Path, broker_users: BrokerUsers) -> Iterator[StartEdge]
 
     yield start
     for edge in started:
-        _stop_process(edge.process)
-
-
-def _stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(edge.process)
