@@ -77,6 +77,12 @@ class PipelineConfig:
     max_epochs: int = 60  # ultralytics re-estimates epochs for train_hours after the first epoch
     batch: int = 16
     workers: int = 2
+    device: str = "cpu"  # ultralytics' device argument: "cpu", "0" for the first GPU
+    plots: bool = True  # ultralytics' training plots (they need polars)
+    # train on this data.yaml instead of data/train.yaml (e.g. a training.transfer pack)
+    train_data: Path | None = None
+    # the command line that ran the train stage, recorded beside the run for the card
+    command: str | None = None
     scenario_seed: int = 7_000_000  # scenario videos: seeds far from anything used in training
     scenario_count: int = 6
     extra_train_args: dict[str, object] = field(
@@ -227,7 +233,7 @@ def stage_train(config: PipelineConfig, timings: dict[str, float]) -> Path:
     the best checkpoint."""
     from training.train import train_checkpoint  # needs the train extra (torch)
 
-    data_yaml = config.data_dir / "train.yaml"
+    data_yaml = config.train_data or config.data_dir / "train.yaml"
     if not data_yaml.is_file():
         raise TrainingError(f"{data_yaml} does not exist; run the data stage first")
     weights_from = warm_start_weights(config, timings)
@@ -240,9 +246,11 @@ def stage_train(config: PipelineConfig, timings: dict[str, float]) -> Path:
         name=config.name,
         batch=config.batch,
         workers=config.workers,
+        device=config.device,
         seed=0,
-        extra={"time": config.train_hours, **config.extra_train_args},
+        extra={"time": config.train_hours, "plots": config.plots, **config.extra_train_args},
         weights=weights_from,
+        command=config.command,
     )
     _timed("train", timings, started)
     return weights
@@ -293,25 +301,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="train from this model (.onnx export or .pt checkpoint) with fine-tuning settings",
     )
+    parser.add_argument("--device", help="ultralytics' device: cpu (default), 0 for the first GPU")
+    parser.add_argument("--batch", type=int)
+    parser.add_argument("--workers", type=int, help="data-loader processes")
+    parser.add_argument("--lr0", type=float, help="initial learning rate (default: the run's)")
+    parser.add_argument("--data", type=Path, help="train on this data.yaml (a training pack)")
+    parser.add_argument("--no-plots", action="store_true", help="no training plots (no polars)")
+    parser.add_argument("--cache", choices=("ram", "disk"), help="ultralytics' image cache")
     defaults = PipelineConfig()
     parser.set_defaults(
         work_dir=defaults.work_dir,
         models_dir=defaults.models_dir,
         train_hours=defaults.train_hours,
         train_images=defaults.train_images,
+        device=defaults.device,
+        batch=defaults.batch,
+        workers=defaults.workers,
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    extra = dict(FINE_TUNE_ARGS) if args.warm_start else dict(defaults.extra_train_args)
+    if args.lr0 is not None:
+        extra["lr0"] = args.lr0
+    if args.cache is not None:
+        extra["cache"] = args.cache
+    words = sys.argv[1:] if argv is None else list(argv)
     config = PipelineConfig(
         work_dir=args.work_dir,
         models_dir=args.models_dir,
         train_hours=args.train_hours,
         train_images=args.train_images,
         warm_start=args.warm_start,
-        extra_train_args=(
-            dict(FINE_TUNE_ARGS) if args.warm_start else dict(defaults.extra_train_args)
-        ),
+        extra_train_args=extra,
+        device=args.device,
+        batch=args.batch,
+        workers=args.workers,
+        plots=not args.no_plots,
+        train_data=args.data,
+        command=" ".join(["python -m training.pipeline", *words]),
     )
     try:
         run_stages(config, args.stage or STAGES)

@@ -103,12 +103,24 @@ def epochs_run(results_csv: Path) -> tuple[int | None, float | None]:
     return len(rows), float(rows[-1]["time"])
 
 
-def settings_text(args: dict[str, object]) -> str:
-    return (
+def run_record(run_dir: Path) -> dict[str, object]:
+    """What training.train recorded beside the run (run.json: machine, versions, command)."""
+    path = run_dir / "run.json"
+    if not path.is_file():
+        return {}
+    loaded = json.loads(path.read_text())
+    return dict(loaded) if isinstance(loaded, dict) else {}
+
+
+def settings_text(args: dict[str, object], machine: object = None) -> str:
+    text = (
         f"optimizer {args.get('optimizer', '?')} lr0 {args.get('lr0', '?')}, warm-up "
         f"{args.get('warmup_epochs', '?')} epochs, mosaic off for the last "
         f"{args.get('close_mosaic', '?')} epochs, a wall-clock budget of {args.get('time', '?')} h"
     )
+    if machine:  # runs recorded before run.json existed ran on the project's 2-core CPU machine
+        text += f", batch {args.get('batch', '?')}, on {machine}"
+    return text
 
 
 def warm_start_record(checkpoint: Path, run_dir: Path) -> dict[str, object] | None:
@@ -129,6 +141,7 @@ def training_history(
     """The runs that made the model trained in run_dir: those its warm start continued (from
     the warm start record), then this run (from ultralytics' args.yaml and results.csv)."""
     args = run_args(run_dir)
+    recorded = run_record(run_dir)
     epochs, seconds = epochs_run(run_dir / "results.csv")
     record = warm_start_record(checkpoint, run_dir)
     earlier: tuple[TrainingRun, ...] = ()
@@ -149,7 +162,7 @@ def training_history(
         start=start,
         epochs=epochs,
         minutes=None if seconds is None else round(seconds / 60, 1),
-        settings=settings_text(args),
-        command=command,
+        settings=settings_text(args, recorded.get("machine")),
+        command=str(recorded.get("command") or command),
     )
     return (*earlier, this)

@@ -7,6 +7,7 @@ ultralytics, onnx); nothing else in the project imports this module.
 """
 
 import importlib
+import json
 import logging
 import os
 import shutil
@@ -55,6 +56,8 @@ def prepare_offline(config_dir: Path) -> None:
     os.environ["YOLO_OFFLINE"] = "1"
     os.environ["YOLO_CONFIG_DIR"] = str(config_dir)
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    if all((config_dir / name).is_file() for name in FONT_NAMES):
+        return  # supplied before (or carried along to a machine without fonts-dejavu-core)
     font = next((path for path in FONT_CANDIDATES if path.is_file()), None)
     if font is None:
         raise TrainingError(
@@ -94,6 +97,31 @@ def _use_all_cores(model: _Model) -> None:
     model.add_callback("on_train_epoch_start", restore)
 
 
+def machine_name(device: str) -> str:
+    """What trains: the GPU's name for a CUDA device, else the CPU and its core count."""
+    torch = importlib.import_module("torch")  # the train extra
+    first = device.split(",")[0].removeprefix("cuda:")
+    if device != "cpu" and torch.cuda.is_available():
+        return str(torch.cuda.get_device_name(int(first) if first.isdigit() else 0))
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def record_run(run_dir: Path, *, device: str, command: str | None) -> Path:
+    """run.json beside ultralytics' args.yaml: the machine, library versions and command."""
+    torch = importlib.import_module("torch")
+    ultralytics = importlib.import_module("ultralytics")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record = {
+        "machine": machine_name(device),
+        "torch": str(torch.__version__),
+        "ultralytics": str(getattr(ultralytics, "__version__", "?")),
+        "command": command,
+    }
+    path = run_dir / "run.json"
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path
+
+
 def train_checkpoint(
     data_yaml: Path,
     out_dir: Path,
@@ -108,13 +136,16 @@ def train_checkpoint(
     seed: int = 0,
     extra: dict[str, object] | None = None,
     weights: Path | None = None,
+    command: str | None = None,
 ) -> Path:
     """Train model_yaml from scratch (no pretrained weights) on data_yaml; returns best.pt.
 
     With weights (a checkpoint, e.g. from training.warm_start), training starts from those
     weights instead. Training runs go to out_dir/<name>/ (weights/best.pt and last.pt are saved
     every epoch, so a run stopped early still leaves a checkpoint to export). extra is passed to
-    ultralytics' train() as further arguments (time, mosaic, close_mosaic, hsv_h...).
+    ultralytics' train() as further arguments (time, mosaic, close_mosaic, plots...); it
+    overrides the settings here. The machine and the command (when given) are recorded in
+    out_dir/<name>/run.json for the model card.
     """
     if not data_yaml.is_file():
         raise TrainingError(f"data_yaml {data_yaml} does not exist")
@@ -131,24 +162,25 @@ def train_checkpoint(
     _use_all_cores(model)
     images = _count_images(data_yaml)
     logger.info("training model=%s images=%d epochs=%d imgsz=%d", source, images, epochs, imgsz)
-    model.train(
-        data=str(data_yaml),
-        epochs=epochs,
-        imgsz=imgsz,
-        batch=batch,
-        workers=workers,
-        device=device,
-        seed=seed,
-        deterministic=True,
-        pretrained=weights is not None,  # False would drop the loaded weights
-        amp=False,
-        project=str(out_dir.resolve()),
-        name=name,
-        exist_ok=True,
-        plots=True,
-        verbose=True,
-        **(extra or {}),
-    )
+    record_run(out_dir.resolve() / name, device=device, command=command)
+    settings: dict[str, object] = {
+        "data": str(data_yaml),
+        "epochs": epochs,
+        "imgsz": imgsz,
+        "batch": batch,
+        "workers": workers,
+        "device": device,
+        "seed": seed,
+        "deterministic": True,
+        "pretrained": weights is not None,  # False would drop the loaded weights
+        "amp": False,
+        "project": str(out_dir.resolve()),
+        "name": name,
+        "exist_ok": True,
+        "plots": True,
+        "verbose": True,
+    }
+    model.train(**{**settings, **(extra or {})})
     weights = out_dir.resolve() / name / "weights" / "best.pt"
     if not weights.is_file():
         raise TrainingError(f"training finished without {weights}")

@@ -251,7 +251,7 @@ def build_warm_start(
         check = _check(torch, model, onnx_path, check_folders or image_folders, check_count, imgsz)
 
     checkpoint = {
-        "model": model,
+        "model": model.half(),  # as ultralytics stores its checkpoints; training loads it as float
         "ema": None,
         "optimizer": None,
         "epoch": -1,

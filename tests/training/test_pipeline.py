@@ -32,3 +32,13 @@ def test_a_missing_warm_start_model_is_named(
     argv = ["--stage", "train", "--work-dir", str(work), "--warm-start", str(tmp_path / "old.onnx")]
     assert main(argv) == 2
     assert "old.onnx" in capsys.readouterr().err
+
+
+def test_a_missing_training_pack_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pack = tmp_path / "pack" / "data.yaml"
+    argv = ["--stage", "train", "--work-dir", str(tmp_path / "work"), "--data", str(pack)]
+    argv += ["--device", "0", "--batch", "64", "--workers", "8", "--no-plots", "--cache", "ram"]
+    assert main(argv) == 2
+    assert str(pack) in capsys.readouterr().err

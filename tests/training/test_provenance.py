@@ -95,3 +95,20 @@ def test_a_stale_warm_start_record_does_not_claim_a_run_from_scratch(tmp_path: P
     assert warm_start_record(checkpoint, run_dir) is None
     (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
     assert run.start == "scratch"
+
+
+def test_a_run_records_its_machine_and_the_command_that_ran_it(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "warm_start" / "warm_start.pt"
+    run_dir = _run_dir(tmp_path / "runs" / "kitchen", model="yolov8n.yaml", epochs=2, seconds=60)
+    command = "python -m training.pipeline --stage train --device 0 --batch 64"
+    (run_dir / "run.json").write_text(json.dumps({"machine": "NVIDIA H200", "command": command}))
+    (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
+    assert run.settings.endswith("a wall-clock budget of 1.5 h, batch 16, on NVIDIA H200")
+    assert run.command == command
+
+
+def test_a_run_without_a_record_names_no_machine(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "warm_start" / "warm_start.pt"
+    run_dir = _run_dir(tmp_path / "runs" / "kitchen", model="yolov8n.yaml", epochs=2, seconds=60)
+    (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
+    assert " on " not in run.settings

@@ -1,5 +1,6 @@
 """The training entry point's offline set-up and argument checks (no torch needed)."""
 
+import json
 import os
 import sys
 import types
@@ -8,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
+import training.train
 from training.errors import TrainingError
 from training.train import (
     FONT_CANDIDATES,
+    FONT_NAMES,
     _use_all_cores,
     prepare_offline,
+    record_run,
     train,
     train_checkpoint,
 )
@@ -77,3 +81,47 @@ def test_training_uses_every_core_after_ultralytics_picks_the_cpu(
         for callback in model.callbacks[event]:
             callback(object())
     assert threads == [6, 6]
+
+
+def test_fonts_carried_along_need_no_font_on_the_machine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(training.train, "FONT_CANDIDATES", (tmp_path / "none.ttf",))
+    with pytest.raises(TrainingError, match="fonts-dejavu-core"):
+        prepare_offline(tmp_path / "bare")
+    for name in FONT_NAMES:
+        (tmp_path / "carried" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "carried" / name).write_bytes(b"true")
+    prepare_offline(tmp_path / "carried")  # a GPU machine without fonts-dejavu-core
+
+
+def _fake_training_modules(monkeypatch: pytest.MonkeyPatch, *, cuda: bool) -> None:
+    cuda_module = types.SimpleNamespace(
+        is_available=lambda: cuda, get_device_name=lambda index: f"NVIDIA H200 #{index}"
+    )
+    fake_torch = types.SimpleNamespace(__version__="2.11.0+cu130", cuda=cuda_module)
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    monkeypatch.setitem(sys.modules, "ultralytics", types.SimpleNamespace(__version__="8.4.190"))
+
+
+def test_a_run_records_the_gpu_it_trained_on_and_its_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_training_modules(monkeypatch, cuda=True)
+    path = record_run(tmp_path / "run", device="1", command="python -m training.pipeline")
+    record = json.loads(path.read_text())
+    assert record == {
+        "machine": "NVIDIA H200 #1",
+        "torch": "2.11.0+cu130",
+        "ultralytics": "8.4.190",
+        "command": "python -m training.pipeline",
+    }
+
+
+def test_a_cpu_run_records_the_cores_it_had(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_training_modules(monkeypatch, cuda=True)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    record = json.loads(record_run(tmp_path / "run", device="cpu", command=None).read_text())
+    assert record["machine"] == "CPU (2 cores)"
