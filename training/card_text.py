@@ -44,17 +44,31 @@ def _training_text(config: "PipelineConfig", *, torch_version: str) -> tuple[str
         run_dir, config.warm_start_checkpoint, scratch_command=config.scratch_command()
     )
     args = run_args(run_dir)
+    gpu_runs = [run for run in runs if _gpu(run)]
     common = (
-        f"ultralytics (torch {torch_version}, CPU), image size {config.imgsz}, "
-        f"batch {args.get('batch', config.batch)}, ultralytics' default augmentation, "
-        "on this 2-core machine shared with other work; "
-        "`time=` is the wall-clock budget, ultralytics fits the learning-rate schedule to it"
+        f"ultralytics, image size {config.imgsz}, ultralytics' default augmentation; "
+        "`time=` is the wall-clock budget, ultralytics fits the learning-rate schedule to it. "
+        f"A run that names no machine ran on this project's 2-core CPU machine (torch "
+        f"{torch_version}, batch {config.batch if gpu_runs else args.get('batch', config.batch)}), "
+        "shared with other work"
     )
     epochs = " + ".join("?" if run.epochs is None else str(run.epochs) for run in runs)
+    where = "the last run on a GPU" if gpu_runs and _gpu(runs[-1]) else "on the CPU"
+    gpu = (
+        "\n\nThe GPU run trained on a machine lent to one development session for 15 minutes, "
+        "with `scripts/train-gpu.sh`: the same data, packed by `python -m training.transfer "
+        "--quality 75` (each distinct image once, re-encoded as WebP, listed as often as the "
+        "train.yaml lists it, to fit the 64 MiB such a machine takes along), from the warm start "
+        "built here. Its best checkpoint was brought back and exported, evaluated and described "
+        "here, on the CPU. Without a GPU, the CPU runs above show the way: `make model`, then "
+        "warm starts."
+        if gpu_runs
+        else ""
+    )
     if len(runs) == 1:
         return (
-            f"after {epochs} epochs of CPU training",
-            f"One run of {common}:\n\n{_run_text(runs[0], number=1)}",
+            f"after {epochs} epochs of training ({'on a GPU' if gpu_runs else 'on the CPU'})",
+            f"One run of {common}:\n\n{_run_text(runs[0], number=1)}{gpu}",
         )
     record = warm_start_record(config.warm_start_checkpoint, run_dir) or {}
     listed = "\n\n".join(_run_text(run, number=i) for i, run in enumerate(runs, start=1))
@@ -66,15 +80,22 @@ def _training_text(config: "PipelineConfig", *, torch_version: str) -> tuple[str
         f"input measured on {record.get('calibration_images', '?')} training images and a weight "
         "and bias that make it add the fused bias. Before training, the rebuilt model reproduced "
         f"the ONNX file on {record.get('images', '?')} validation images to {box_px} px in box "
-        f"coordinates and {score} in class scores. No warm-up (its bias learning rate of 0.1 "
-        "would undo what the weights know) and a lower learning rate than from scratch. The "
+        f"coordinates and {score} in class scores; the checkpoint then stores the weights in half "
+        "precision, as ultralytics' own checkpoints do. No warm-up (its bias learning rate of 0.1 "
+        "would undo what the weights know); each run's learning rate is in its line above. The "
         "exported weights are the run's best epoch on the validation split (ultralytics' best.pt)."
     )
     return (
-        f"after {epochs} epochs of CPU training (from scratch, then warm-started from those "
-        "weights)",
-        f"{len(runs)} runs of {common}:\n\n{listed}\n\n{warm}",
+        f"after {epochs} epochs of training (from scratch, then warm-started from those "
+        f"weights; {where})",
+        f"{len(runs)} runs of {common}:\n\n{listed}\n\n{warm}{gpu}",
     )
+
+
+def _gpu(run: TrainingRun) -> bool:
+    """A run recorded on a machine other than a CPU (training.train.machine_name)."""
+    machine = run.settings.rpartition(", on ")[2] if ", on " in run.settings else ""
+    return bool(machine) and not machine.startswith("CPU")
 
 
 def _sci(value: object) -> str:
@@ -90,6 +111,7 @@ def card_markdown(
     generated_at_05: str,
     face_table: str,
     scenario_table: str,
+    scenario_sub_table: str,
     scenario_whole_table: str,
     minutes: Callable[[float | None], str],
     scenario_videos: int,
@@ -97,6 +119,8 @@ def card_markdown(
     scenario_table_05: str,
 ) -> str:
     """The card's markdown: TEMPLATE with the measured values and tables filled in."""
+    from training.pipeline_eval import SCENARIO_STREAMS
+
     shipped = report["shipped_confidence"]
     _, train_seconds = epochs_run(config.runs_dir / config.name / "results.csv")
     latency = report["latency_ms"]
@@ -173,7 +197,10 @@ def card_markdown(
         "scenario_seed": config.scenario_seed,
         "scenario_seed_2": config.scenario_seed + 100,
         "scenario_table": scenario_table,
+        "scenario_sub_table": scenario_sub_table,
         "scenario_whole_table": scenario_whole_table,
+        "main_size": "x".join(map(str, SCENARIO_STREAMS["main"])),
+        "sub_size": "x".join(map(str, SCENARIO_STREAMS["sub"])),
     }
     return Template(TEMPLATE.read_text()).substitute(values)
 

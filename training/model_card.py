@@ -139,6 +139,7 @@ def write_model_card(
         scenario_table_05=_scenario_table(report["scenarios"]["0.5"]),
         face_table=_face_table(report["face_masks_val"], confs),
         scenario_table=_scenario_table(report["scenarios"][shipped]),
+        scenario_sub_table=_scenario_table(report["scenarios_substream"][shipped]),
         scenario_whole_table=_scenario_table(report["scenarios_whole_frame"][shipped]),
         minutes=_minutes,
         scenario_videos=len(report["scenarios"][shipped]["videos"]),

@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 SCENARIO_SETS = 2  # default_scenarios per set: 6 videos, one event of each kind per set
 SCENARIO_FPS = 5  # frames per second of the rendered videos (the evaluation samples 5 per second)
+# the same videos as a camera's HD main stream (what the edge decodes from a main-stream URL; 1080p
+# main streams are normal in canteens) and as a sub-stream
+SCENARIO_STREAMS: dict[str, tuple[int, int]] = {"main": (1280, 720), "sub": (640, 360)}
 FACE_MIN_SIZE_PX = 16.0
 CONFIDENCES = (0.5, 0.4, 0.3, 0.25)
 
@@ -57,22 +60,28 @@ def stage_export(config: "PipelineConfig", timings: dict[str, float]) -> Path:
     return target
 
 
+def scenario_folder(config: "PipelineConfig", stream: str) -> Path:
+    return config.scenarios_dir / stream
+
+
 def stage_scenarios(config: "PipelineConfig", timings: dict[str, float]) -> Path:
-    """SCENARIO_SETS sets of the default scenarios, seeds config.scenario_seed + 100 k."""
+    """SCENARIO_SETS sets of the default scenarios, seeds config.scenario_seed + 100 k, rendered
+    once per SCENARIO_STREAMS size into scenarios_dir/<stream>/."""
     started = time.monotonic()
-    folder = config.scenarios_dir
-    folder.mkdir(parents=True, exist_ok=True)
     scenarios = [
         dataclasses.replace(scenario, name=f"{scenario.name}-set{k}")
         for k in range(SCENARIO_SETS)
         for scenario in default_scenarios(config.scenario_seed + 100 * k)
     ]
-    progress = stderr_progress("scenario videos")
-    for done, scenario in enumerate(scenarios, start=1):
-        render_scenario(scenario, folder, fps=SCENARIO_FPS)
-        progress(done, len(scenarios))
+    for stream, size in SCENARIO_STREAMS.items():
+        folder = scenario_folder(config, stream)
+        folder.mkdir(parents=True, exist_ok=True)
+        progress = stderr_progress(f"scenario videos {size[0]}x{size[1]}")
+        for done, scenario in enumerate(scenarios, start=1):
+            render_scenario(scenario, folder, size=size, fps=SCENARIO_FPS)
+            progress(done, len(scenarios))
     timings["scenarios"] = round(time.monotonic() - started, 1)
-    return folder
+    return config.scenarios_dir
 
 
 def detect_latency_ms(model: Path, frame_hw: tuple[int, int], *, runs: int = 60) -> float:
@@ -149,15 +158,20 @@ def stage_evaluate(config: "PipelineConfig", timings: dict[str, float]) -> Path:
             progress=stderr_progress("face-masks val"),
         )
     }
-    for key, tiled, what in (
-        ("scenarios", True, "tiles"),
-        ("scenarios_whole_frame", False, "whole frames"),
+    for key, stream, tiled in (
+        ("scenarios", "main", True),
+        ("scenarios_substream", "sub", True),
+        ("scenarios_whole_frame", "sub", False),
     ):
+        folder = scenario_folder(config, stream)
+        if not folder.is_dir():
+            raise TrainingError(f"{folder} does not exist; run the scenarios stage first")
+        what = f"{stream} stream, {'tiles' if tiled else 'whole frames'}"
         report[key] = {
             str(r.confidence): r.to_dict()
             for r in evaluate_scenario_folder(
                 model,
-                config.scenarios_dir,
+                folder,
                 confidences=CONFIDENCES,
                 tiled=tiled,
                 progress=stderr_progress(f"scenarios, {what}"),

@@ -72,6 +72,7 @@ def _report() -> dict[str, Any]:
         "generated_test": {c: _image_set(float(c), generated) for c in ("0.5", "0.4")},
         "face_masks_val": {c: _image_set(float(c), faces) for c in ("0.5", "0.4")},
         "scenarios": {c: _scenarios(float(c)) for c in ("0.5", "0.4")},
+        "scenarios_substream": {c: _scenarios(float(c)) for c in ("0.5", "0.4")},
         "scenarios_whole_frame": {c: _scenarios(float(c)) for c in ("0.5", "0.4")},
         "latency_ms": {"input_320x320": 11.2, "frame_640x360": 12.0},
     }
@@ -141,7 +142,9 @@ def test_a_warm_started_model_card_lists_every_training_run(tmp_path: Path) -> N
     report["latency_ms"] = {"input_320x320": 14.0, "frame_640x360": 21.0, "load_avg_1min": 1.9}
     card = write_model_card(config, report, {}, tmp_path / "MODEL_CARD.md").read_text()
     assert "${" not in card
-    assert "after 10 + 2 epochs of CPU training (from scratch, then warm-started" in card
+    assert "after 10 + 2 epochs of training (from scratch, then warm-started" in card
+    assert "from those weights; on the CPU)" in card
+    assert "scripts/train-gpu.sh" not in card  # no GPU run to explain
     assert "1. **From scratch** (`yolov8n.yaml`): optimizer auto, a budget of 1.6 h" in card
     assert "**10 epochs in 96 min**" in card
     assert "2. **Warm start** from `models/kitchen/model.onnx`" in card
@@ -150,3 +153,43 @@ def test_a_warm_started_model_card_lists_every_training_run(tmp_path: Path) -> N
     assert "8.0e-04 px" in card
     assert "with a 1-minute load average of 1.9" in card
     assert "**not shown to be met**" in card  # 21 ms per 640x360 frame
+
+
+def test_a_run_on_a_gpu_is_named_with_its_command_and_how_its_data_travelled(
+    tmp_path: Path,
+) -> None:
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    checkpoint = config.warm_start_checkpoint
+    checkpoint.parent.mkdir(parents=True)
+    first = TrainingRun("scratch", 10, 96.0, "optimizer auto, a budget of 1.6 h", "make model")
+    checkpoint.with_suffix(".json").write_text(
+        json.dumps({"onnx": "models/kitchen/model.onnx", "history": [first.to_dict()]})
+    )
+    run_dir = config.runs_dir / config.name
+    run_dir.mkdir(parents=True)
+    (run_dir / "args.yaml").write_text(f"model: {checkpoint}\nbatch: 64\ntime: 0.13\n")
+    (run_dir / "results.csv").write_text("epoch,time\n1,300\n2,468\n")
+    command = "python -m training.pipeline --stage train --device 0 --batch 64"
+    (run_dir / "run.json").write_text(json.dumps({"machine": "NVIDIA H200", "command": command}))
+    card = write_model_card(config, _report(), {}, tmp_path / "MODEL_CARD.md").read_text()
+    assert "(from scratch, then warm-started from those weights; the last run on a GPU)" in card
+    assert "a wall-clock budget of 0.13 h, batch 64, on NVIDIA H200: **2 epochs in 8 min**" in card
+    assert command in card
+    assert "scripts/train-gpu.sh" in card
+    assert "python -m training.transfer --quality 75" in card
+
+
+def test_the_scenarios_are_judged_on_the_main_stream_and_shown_on_the_sub_stream(
+    tmp_path: Path,
+) -> None:
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    report = _report()
+    sub = report["scenarios_substream"]["0.4"]["kinds"]["no_mask"]
+    sub.update(predicted=0, matched_truth=0, correct_predictions=0, precision=None, recall=0.0)
+    card = write_model_card(config, report, {}, tmp_path / "MODEL_CARD.md").read_text()
+    main_at = card.index("Main stream (1280x720)")
+    sub_at = card.index("Sub-stream (640x360)")
+    missed = card.index(
+        "| no_mask | 2 | 0 | 0 | 0 | - | 0.000 | >= 0.95: P **NOT met**, R **NOT met** |"
+    )
+    assert main_at < sub_at < missed
