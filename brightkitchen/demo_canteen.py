@@ -132,9 +132,9 @@ def _kitchen_rules() -> list[dict[str, object]]:
     # `schedule: always` on every rule: the demo runs at any hour, while a canteen's rules follow
     # its service, plating and night schedules (config/edge.kitchen.example.yaml).
     always = "always"
-    # min_confidence 0.4 rather than 0.5 for hats and food: the shipped model scores the bare
-    # head and the open tray of these scenes at about 0.5 and 0.7 (models/kitchen/MODEL_CARD.md
-    # says why it is weak there); the demo should not hang on a borderline frame.
+    # min_confidence 0.4 rather than 0.5 for hats and food: the bare head and the open tray of
+    # these small sub-stream scenes score near 0.5 with the first shipped models, and the demo
+    # should not hang on a borderline frame.
     return [
         {"id": "rats", "kind": "rodent", "schedule": always, "min_duration_s": 1},
         {
