@@ -3,10 +3,12 @@
 # data and the warm start made here:
 #
 #   python -m training.pipeline --stage data && python -m training.transfer --quality 75
-#   (warm start: python -m training.pipeline builds var/kitchen/warm_start/warm_start.pt)
+#   python -m training.pipeline --stage train --warm-start models/kitchen/model.onnx --prepare-only
 #   tar -czf var/pack.tgz -C var pack  (9507 small files take more room than their bytes)
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 -d .whl \
+#       ultralytics==<the train venv's version> ultralytics-thop  (.whl ignored by git)
 #   device run, carrying var/pack.tgz, var/kitchen/warm_start/warm_start.pt,
-#   var/kitchen/runs/.ultralytics (the font) and .whl (ultralytics and ultralytics-thop wheels):
+#   var/kitchen/runs/.ultralytics (the font) and .whl:
 #     bash scripts/train-gpu.sh HOURS [LR0]
 #
 # It copies the run's best checkpoint and records (args.yaml, results.csv, run.json, the log) to

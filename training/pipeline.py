@@ -83,6 +83,8 @@ class PipelineConfig:
     train_data: Path | None = None
     # the command line that ran the train stage, recorded beside the run for the card
     command: str | None = None
+    # the train stage only prepares what a run elsewhere needs (the warm start, the font)
+    prepare_only: bool = False
     scenario_seed: int = 7_000_000  # scenario videos: seeds far from anything used in training
     scenario_count: int = 6
     extra_train_args: dict[str, object] = field(
@@ -231,12 +233,16 @@ def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Pat
 def stage_train(config: PipelineConfig, timings: dict[str, float]) -> Path:
     """Train on data/train.yaml for train_hours, from scratch or from config.warm_start; returns
     the best checkpoint."""
-    from training.train import train_checkpoint  # needs the train extra (torch)
+    from training.train import prepare_offline, train_checkpoint  # train needs torch
 
     data_yaml = config.train_data or config.data_dir / "train.yaml"
     if not data_yaml.is_file():
         raise TrainingError(f"{data_yaml} does not exist; run the data stage first")
     weights_from = warm_start_weights(config, timings)
+    if config.prepare_only:
+        prepare_offline(config.runs_dir / ".ultralytics")  # the font, for a machine without one
+        logger.info("prepared warm_start=%s for a training run elsewhere", weights_from)
+        return weights_from or data_yaml
     started = time.monotonic()
     weights = train_checkpoint(
         data_yaml,
@@ -308,6 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="train on this data.yaml (a training pack)")
     parser.add_argument("--no-plots", action="store_true", help="no training plots (no polars)")
     parser.add_argument("--cache", choices=("ram", "disk"), help="ultralytics' image cache")
+    parser.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="train stage: build the warm start and the font folder for a run elsewhere only",
+    )
     defaults = PipelineConfig()
     parser.set_defaults(
         work_dir=defaults.work_dir,
@@ -340,6 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plots=not args.no_plots,
         train_data=args.data,
         command=" ".join(["python -m training.pipeline", *words]),
+        prepare_only=args.prepare_only,
     )
     try:
         run_stages(config, args.stage or STAGES)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from training.pipeline import STAGES, main
+from training.train import FONT_CANDIDATES
 
 
 def test_stages_run_in_the_order_that_feeds_each_the_previous_one() -> None:
@@ -42,3 +43,13 @@ def test_a_missing_training_pack_is_named(
     argv += ["--device", "0", "--batch", "64", "--workers", "8", "--no-plots", "--cache", "ram"]
     assert main(argv) == 2
     assert str(pack) in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not any(p.is_file() for p in FONT_CANDIDATES), reason="no DejaVu font here")
+def test_preparing_a_run_elsewhere_trains_nothing_and_leaves_the_font(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "train.yaml").write_text("train: x\nval: x\n")
+    assert main(["--stage", "train", "--work-dir", str(work), "--prepare-only"]) == 0
+    assert (work / "runs" / ".ultralytics" / "Arial.ttf").is_file()
+    assert not (work / "runs" / "kitchen").exists()  # no training run
