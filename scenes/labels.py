@@ -37,12 +37,17 @@ def extract_labels(
     *,
     area_scale: Callable[[tuple[float, float]], float],
     min_box_px: float,
+    contrast: NDArray[np.float32] | None = None,
+    min_contrast: float = 0.0,
 ) -> tuple[Label, ...]:
     """Boxes of every object still visible enough in owner (a map of object indices, <0 elsewhere).
 
     An object keeps its label when the pixels it still owns (its sub-objects' included) are at least
     its min_visible fraction of what it drew, area_scale converting canvas pixels to owner-map
-    pixels at the object's centre, and its box is at least min_box_px both ways.
+    pixels at the object's centre, and its box is at least min_box_px both ways. With contrast (per
+    pixel, how much the objects changed the picture), the mean contrast over the pixels it owns
+    must also reach min_contrast: an object drawn in the colours of what is behind it, or lost in
+    noise, is there but cannot be seen.
     """
     count = len(objects)
     if count == 0:
@@ -50,6 +55,11 @@ def extract_labels(
     ys, xs = np.nonzero(owner >= 0)
     ids = owner[ys, xs]
     visible = np.bincount(ids, minlength=count).astype(np.float64)
+    changed = (
+        np.bincount(ids, weights=contrast[ys, xs], minlength=count)
+        if contrast is not None
+        else np.zeros(count)
+    )
     big = np.iinfo(np.int64).max
     x_min = np.full(count, big, dtype=np.int64)
     y_min = np.full(count, big, dtype=np.int64)
@@ -65,6 +75,7 @@ def extract_labels(
         if parent is None or visible[index] == 0:
             continue
         visible[parent] += visible[index]
+        changed[parent] += changed[index]
         x_min[parent] = min(x_min[parent], x_min[index])
         y_min[parent] = min(y_min[parent], y_min[index])
         x_max[parent] = max(x_max[parent], x_max[index])
@@ -81,6 +92,8 @@ def extract_labels(
             float(y_max[index] + 1),
         )
         if fraction < obj.min_visible or min(box[2] - box[0], box[3] - box[1]) < min_box_px:
+            continue
+        if contrast is not None and changed[index] / visible[index] < min_contrast:
             continue
         labels.append(Label(class_id(obj.class_name), box, min(fraction, 1.0)))
     return tuple(labels)

@@ -48,6 +48,10 @@ class SceneConfig:
     real_face_probability: float = 0.5  # of front-facing faces, when mask_crops_dir is given
     perspective: float = 0.7  # 0: none, 1: frame corners move by the whole margin
     min_box_px: float = 4.0  # smaller boxes are dropped from the labels
+    # an object is labelled only when it changes the picture by at least this much: the mean colour
+    # distance (0-441) over its pixels between the frame and the same frame without any object, the
+    # same camera and noise (Scene.background); 0 labels every object drawn
+    min_contrast: float = 0.0
     compress: bool = True  # JPEG round trip with a random quality
 
     def validate(self) -> None:
@@ -70,6 +74,10 @@ class SceneConfig:
                 raise SceneConfigError(
                     f"SceneConfig.{name} must be (low, high), 0 <= low <= high, got {(low, high)}"
                 )
+        if self.min_contrast < 0.0:
+            raise SceneConfigError(
+                f"SceneConfig.min_contrast must be >= 0, got {self.min_contrast}"
+            )
         if not 4.0 <= self.head_px[0] <= self.head_px[1]:
             raise SceneConfigError(
                 f"SceneConfig.head_px must be (low, high) with 4 <= low <= high, got {self.head_px}"
@@ -149,18 +157,32 @@ def generate_scene(
         compress=config.compress,
     )
     image, owner = project(canvas.image, canvas.owner, look)
+    noise = copy.deepcopy(rng)  # this frame's noise, again for the pictures it is compared with
+    developed = develop(image, look, rng)
+    contrast = None
+    if config.min_contrast > 0.0:
+        # the same scene without its labelled objects (counters and props stay)
+        bare = Canvas(layout.image)
+        for item in sorted(items, key=lambda it: it.depth):
+            if not item.sprite.roles:
+                bare.place(item.sprite, item.x, item.y)
+        bare_image, _ = project(bare.image, bare.owner, look)
+        behind = develop(bare_image, look, copy.deepcopy(noise)).astype(np.float32)
+        contrast = np.linalg.norm(developed.astype(np.float32) - behind, axis=-1)
     labels = extract_labels(
         owner,
         canvas.objects,
         area_scale=lambda p: area_scale(look, p),
         min_box_px=config.min_box_px * px_scale,
+        contrast=contrast,
+        min_contrast=config.min_contrast,
     )
     background = None
     if with_background:
         empty, _ = project(layout.image.astype(np.float32), canvas.owner, look)
-        background = develop(empty, look, copy.deepcopy(rng))
+        background = develop(empty, look, copy.deepcopy(noise))
     return Scene(
-        image=develop(image, look, rng),
+        image=developed,
         labels=labels,
         seed=seed,
         view=view,

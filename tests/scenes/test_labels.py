@@ -68,3 +68,37 @@ def test_yolo_lines_are_normalised_centre_and_size() -> None:
     text = yolo_lines([Label(5, (10.0, 20.0, 30.0, 60.0))], width=100, height=200)
     assert text == "5 0.200000 0.200000 0.200000 0.200000\n"
     assert yolo_lines([], 10, 10) == ""
+
+
+def test_an_object_that_does_not_change_the_picture_is_not_labelled() -> None:
+    canvas = Canvas(np.zeros((40, 60, 3), dtype=np.uint8))
+    canvas.place(_block(10, 8, (Role("rodent"),)), 2, 2)
+    canvas.place(_block(10, 8, (Role("rodent"),)), 30, 2)
+    parts = np.zeros((20, 10), dtype=np.uint8)
+    parts[:5] = 1  # a head on top of the person
+    canvas.place(_block(10, 20, (Role("person"), Role("head_bare", 0)), parts), 45, 15)
+    contrast = np.zeros((40, 60), dtype=np.float32)
+    contrast[:, :20] = 50.0  # the first rodent stands out, the second matches the floor
+    contrast[15:20, 45:55] = 60.0  # only the person's head stands out: 15 on average
+    labels = extract_labels(
+        canvas.owner,
+        canvas.objects,
+        area_scale=lambda _: 1.0,
+        min_box_px=2.0,
+        contrast=contrast,
+        min_contrast=12.0,
+    )
+    assert [(label.class_name, label.xyxy[0]) for label in labels] == [
+        ("rodent", 2.0),
+        ("person", 45.0),
+        ("head_bare", 45.0),
+    ]
+    strict = extract_labels(
+        canvas.owner,
+        canvas.objects,
+        area_scale=lambda _: 1.0,
+        min_box_px=2.0,
+        contrast=contrast,
+        min_contrast=20.0,
+    )
+    assert [label.class_name for label in strict] == ["rodent", "head_bare"]

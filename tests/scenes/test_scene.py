@@ -111,6 +111,7 @@ def test_forced_attributes_give_only_the_violating_classes() -> None:
         (SceneConfig(night_probability=1.5), "night_probability"),
         (SceneConfig(people=(3, 1)), "people"),
         (SceneConfig(head_px=(2.0, 10.0)), "head_px"),
+        (SceneConfig(min_contrast=-1.0), "min_contrast"),
     ],
 )
 def test_bad_config_names_the_field(config: SceneConfig, field: str) -> None:
@@ -121,3 +122,20 @@ def test_bad_config_names_the_field(config: SceneConfig, field: str) -> None:
 def test_bad_size_is_rejected() -> None:
     with pytest.raises(SceneConfigError, match="size"):
         generate_scene(0, size=(101, 64))
+
+
+def test_a_contrast_floor_drops_labels_and_never_changes_the_picture() -> None:
+    seeds = range(20, 26)
+    plain = [generate_scene(seed, size=SIZE) for seed in seeds]
+    floored = [
+        generate_scene(seed, size=SIZE, config=SceneConfig(min_contrast=20.0)) for seed in seeds
+    ]
+    blind = [
+        generate_scene(seed, size=SIZE, config=SceneConfig(min_contrast=500.0)) for seed in seeds
+    ]
+    for a, b, c in zip(plain, floored, blind, strict=True):
+        assert np.array_equal(a.image, b.image)
+        assert np.array_equal(a.image, c.image)
+        assert set(b.labels) <= set(a.labels)
+        assert c.labels == ()  # no colour is 500 away from another (at most 441)
+    assert sum(len(scene.labels) for scene in floored) > 0
