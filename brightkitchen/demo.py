@@ -30,6 +30,7 @@ from brightkitchen.demo_canteen import (
 )
 from brightkitchen.services.mosquitto import MosquittoBroker, MqttUser
 from brightkitchen.services.ports import free_port
+from brightkitchen.services.processes import stop_process
 from brightkitchen.services.rtsp import RtspServer
 
 logger = logging.getLogger(__name__)
@@ -75,14 +76,8 @@ def _start(name: str, args: list[str], env: dict[str, str], logs: Path) -> _Chil
 
 
 def _stop(child: _Child) -> None:
-    if child.process.poll() is None:
-        child.process.send_signal(signal.SIGINT)
-        try:
-            child.process.wait(timeout=CHILD_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            logger.warning("killing a demo process that did not stop name=%s", child.name)
-            child.process.kill()
-            child.process.wait()
+    if stop_process(child.process, sig=signal.SIGINT, timeout_s=CHILD_STOP_TIMEOUT_S):
+        logger.warning("killed a demo process that did not stop name=%s", child.name)
 
 
 def _check(children: list[_Child]) -> None:

@@ -3,12 +3,12 @@
 import getpass
 import logging
 import shutil
-import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from brightkitchen.services.ports import free_port, wait_for_port
+from brightkitchen.services.processes import stop_process
 
 logger = logging.getLogger(__name__)
 
@@ -126,12 +126,7 @@ class MosquittoBroker:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=timeout_s)
         logger.info("mosquitto stopped port=%d", self.port)
 
     @property

@@ -5,13 +5,13 @@ import functools
 import logging
 import os
 import selectors
-import signal
 import subprocess
 import time
 from pathlib import Path
 from urllib.parse import quote
 
 from brightkitchen.services.ports import free_port
+from brightkitchen.services.processes import stop_process
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +187,7 @@ class RtspServer:
         if process is None:
             return
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout_s=timeout_s)
             logger.info("rtsp server stopped port=%d", self.port)
         if process.stdout is not None:
             process.stdout.close()

@@ -14,6 +14,7 @@ import pytest
 
 from brightkitchen.services.mosquitto import MosquittoBroker
 from brightkitchen.services.ports import free_port
+from brightkitchen.services.processes import stop_process
 from contracts import encode, violation_end_topic, violation_topic
 from tests.api.ends import INCIDENT_S, end_of
 from tests.conftest import BrokerUsers
@@ -92,12 +93,7 @@ class ApiReplica:
         return total
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, timeout_s=30)
 
 
 @pytest.fixture

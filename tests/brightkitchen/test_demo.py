@@ -25,9 +25,9 @@ from playwright.sync_api import Browser, Page
 from api.kinds import KIND_LABELS
 from brightkitchen.demo_canteen import API_TOKEN_ENV, CAMERAS, MQTT_PASSWORD_ENV, PREVIEW_WIDTH_PX
 from brightkitchen.services.ports import free_port
+from brightkitchen.services.processes import stop_process
 from contracts import ViolationKind
 from tests.fixtures.chromium import chromium
-from tests.fixtures.processes import stop_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -104,7 +104,9 @@ def running_demo(workdir: Path, log_path: Path) -> Iterator[Demo]:
     try:
         yield demo
     finally:
-        stop_process(process, timeout_s=60)  # the test failed before it stopped the demo
+        stop_process(
+            process, sig=signal.SIGINT, timeout_s=60
+        )  # the test failed before it stopped the demo
         reader.join(timeout=10)
         stdout.close()
 

@@ -3,6 +3,7 @@
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -18,8 +19,8 @@ import yaml
 
 from brightkitchen.services.mosquitto import MosquittoBroker
 from brightkitchen.services.ports import free_port
+from brightkitchen.services.processes import stop_process
 from tests.conftest import EDGE, SITE, BrokerUsers
-from tests.fixtures.processes import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 MARKER_MODEL = REPO / "models" / "marker" / "model.onnx"
@@ -43,7 +44,7 @@ class ApiProcess:
 
     def stop(self) -> None:
         """Stop the server (SIGINT, a clean shutdown); its database stays for a restart."""
-        stop_process(self.process)
+        stop_process(self.process, sig=signal.SIGINT, timeout_s=15)
 
     def client(self) -> httpx.Client:
         return httpx.Client(
@@ -163,7 +164,7 @@ def start_api(
 
     yield start
     for api in started:
-        stop_process(api.process)
+        stop_process(api.process, sig=signal.SIGINT, timeout_s=15)
 
 
 @dataclass
@@ -267,4 +268,4 @@ def start_edge(tmp_path: Path, broker_users: BrokerUsers) -> Iterator[StartEdge]
 
     yield start
     for edge in started:
-        stop_process(edge.process)
+        stop_process(edge.process, sig=signal.SIGINT, timeout_s=15)
