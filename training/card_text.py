@@ -10,7 +10,6 @@ from scenes.classes import CLASS_NAMES
 from training.provenance import (
     TrainingRun,
     epochs_run,
-    run_args,
     training_history,
     warm_start_record,
 )
@@ -43,17 +42,16 @@ def _training_text(config: "PipelineConfig", *, torch_version: str) -> tuple[str
     runs = training_history(
         run_dir, config.warm_start_checkpoint, scratch_command=config.scratch_command()
     )
-    args = run_args(run_dir)
-    gpu_runs = [run for run in runs if _gpu(run)]
+    gpu_runs = [run for run in runs if run.on_gpu]
     common = (
         f"ultralytics, image size {config.imgsz}, ultralytics' default augmentation; "
         "`time=` is the wall-clock budget, ultralytics fits the learning-rate schedule to it. "
         f"A run that names no machine ran on this project's 2-core CPU machine (torch "
-        f"{torch_version}, batch {config.batch if gpu_runs else args.get('batch', config.batch)}), "
+        f"{torch_version}, batch {config.batch}), "
         "shared with other work"
     )
     epochs = " + ".join("?" if run.epochs is None else str(run.epochs) for run in runs)
-    where = "the last run on a GPU" if gpu_runs and _gpu(runs[-1]) else "on the CPU"
+    where = "the last run on a GPU" if runs[-1].on_gpu else "on the CPU"
     gpu = (
         "\n\nThe GPU run trained on a machine lent to one development session for 15 minutes, "
         "with `scripts/train-gpu.sh`: the same data, packed by `python -m training.transfer "
@@ -90,12 +88,6 @@ def _training_text(config: "PipelineConfig", *, torch_version: str) -> tuple[str
         f"weights; {where})",
         f"{len(runs)} runs of {common}:\n\n{listed}\n\n{warm}{gpu}",
     )
-
-
-def _gpu(run: TrainingRun) -> bool:
-    """A run recorded on a machine other than a CPU (training.train.machine_name)."""
-    machine = run.settings.rpartition(", on ")[2] if ", on " in run.settings else ""
-    return bool(machine) and not machine.startswith("CPU")
 
 
 def _sci(value: object) -> str:

@@ -8,6 +8,7 @@ existed are recognised by the export date ultralytics wrote (KNOWN_HISTORIES).
 
 import csv
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,8 +25,15 @@ class TrainingRun:
     start: str  # "scratch" or "warm start from <onnx file>"
     epochs: int | None
     minutes: float | None
-    settings: str  # optimizer, learning rate, warm-up, mosaic, time budget
+    settings: str  # optimizer, learning rate, warm-up, mosaic, time budget (and batch, machine)
     command: str
+    # training.train.machine_name: a GPU's name or "CPU (n cores)"; None for runs recorded before
+    # run.json existed, which ran on the project's 2-core CPU machine
+    machine: str | None = None
+
+    @property
+    def on_gpu(self) -> bool:
+        return self.machine is not None and not self.machine.startswith("CPU")
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -39,6 +47,7 @@ class TrainingRun:
             minutes=float(minutes) if isinstance(minutes, int | float) else None,
             settings=str(data.get("settings", "?")),
             command=str(data.get("command", "?")),
+            machine=str(data["machine"]) if data.get("machine") else None,
         )
 
 
@@ -83,13 +92,17 @@ def write_history(model: Path, runs: tuple[TrainingRun, ...]) -> None:
     onnx.save(proto, str(model))
 
 
-def run_args(run_dir: Path) -> dict[str, object]:
-    """The arguments ultralytics recorded for a training run (args.yaml), {} without one."""
-    path = run_dir / "args.yaml"
+def _mapping(path: Path, parse: Callable[[str], object]) -> dict[str, object]:
+    """The mapping a file holds, {} when there is no file or it holds something else."""
     if not path.is_file():
         return {}
-    loaded = yaml.safe_load(path.read_text())
+    loaded = parse(path.read_text())
     return dict(loaded) if isinstance(loaded, dict) else {}
+
+
+def run_args(run_dir: Path) -> dict[str, object]:
+    """The arguments ultralytics recorded for a training run (args.yaml), {} without one."""
+    return _mapping(run_dir / "args.yaml", yaml.safe_load)
 
 
 def epochs_run(results_csv: Path) -> tuple[int | None, float | None]:
@@ -105,11 +118,7 @@ def epochs_run(results_csv: Path) -> tuple[int | None, float | None]:
 
 def run_record(run_dir: Path) -> dict[str, object]:
     """What training.train recorded beside the run (run.json: machine, versions, command)."""
-    path = run_dir / "run.json"
-    if not path.is_file():
-        return {}
-    loaded = json.loads(path.read_text())
-    return dict(loaded) if isinstance(loaded, dict) else {}
+    return _mapping(run_dir / "run.json", json.loads)
 
 
 def settings_text(args: dict[str, object], machine: object = None) -> str:
@@ -164,5 +173,6 @@ def training_history(
         minutes=None if seconds is None else round(seconds / 60, 1),
         settings=settings_text(args, recorded.get("machine")),
         command=str(recorded.get("command") or command),
+        machine=str(recorded["machine"]) if recorded.get("machine") else None,
     )
     return (*earlier, this)

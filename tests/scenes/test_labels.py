@@ -19,8 +19,17 @@ def _block(
     )
 
 
-def _labels(canvas: Canvas) -> tuple[Label, ...]:
-    return extract_labels(canvas.owner, canvas.objects, area_scale=lambda _: 1.0, min_box_px=2.0)
+def _labels(
+    canvas: Canvas, contrast: np.ndarray | None = None, min_contrast: float = 0.0
+) -> tuple[Label, ...]:
+    return extract_labels(
+        canvas.owner,
+        canvas.objects,
+        area_scale=lambda _: 1.0,
+        min_box_px=2.0,
+        contrast=contrast,
+        min_contrast=min_contrast,
+    )
 
 
 def test_box_is_the_extent_of_the_drawn_pixels() -> None:
@@ -80,25 +89,11 @@ def test_an_object_that_does_not_change_the_picture_is_not_labelled() -> None:
     contrast = np.zeros((40, 60), dtype=np.float32)
     contrast[:, :20] = 50.0  # the first rodent stands out, the second matches the floor
     contrast[15:20, 45:55] = 60.0  # only the person's head stands out: 15 on average
-    labels = extract_labels(
-        canvas.owner,
-        canvas.objects,
-        area_scale=lambda _: 1.0,
-        min_box_px=2.0,
-        contrast=contrast,
-        min_contrast=12.0,
-    )
+    labels = _labels(canvas, contrast, min_contrast=12.0)
     assert [(label.class_name, label.xyxy[0]) for label in labels] == [
         ("rodent", 2.0),
         ("person", 45.0),
         ("head_bare", 45.0),
     ]
-    strict = extract_labels(
-        canvas.owner,
-        canvas.objects,
-        area_scale=lambda _: 1.0,
-        min_box_px=2.0,
-        contrast=contrast,
-        min_contrast=20.0,
-    )
+    strict = _labels(canvas, contrast, min_contrast=20.0)
     assert [label.class_name for label in strict] == ["rodent", "head_bare"]

@@ -105,6 +105,9 @@ def test_a_run_records_its_machine_and_the_command_that_ran_it(tmp_path: Path) -
     (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
     assert run.settings.endswith("a wall-clock budget of 1.5 h, batch 16, on NVIDIA H200")
     assert run.command == command
+    assert run.machine == "NVIDIA H200"
+    assert run.on_gpu
+    assert TrainingRun.from_dict(run.to_dict()) == run  # the machine travels in the ONNX history
 
 
 def test_a_run_without_a_record_names_no_machine(tmp_path: Path) -> None:
@@ -112,3 +115,5 @@ def test_a_run_without_a_record_names_no_machine(tmp_path: Path) -> None:
     run_dir = _run_dir(tmp_path / "runs" / "kitchen", model="yolov8n.yaml", epochs=2, seconds=60)
     (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
     assert " on " not in run.settings
+    assert run.machine is None
+    assert not run.on_gpu
