@@ -69,6 +69,7 @@ def _eval(args: argparse.Namespace) -> int:
         min_size_px=args.min_size_px,
         confidence=args.confidence,
         split=args.split,
+        by_size=args.by_size,
         tiled=not args.whole_frame,
         detect_fps=args.detect_fps,
     )

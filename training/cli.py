@@ -50,6 +50,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--split", default="val", help="split of --data to use (val, train, all)")
     parser.add_argument(
+        "--by-size",
+        action="store_true",
+        help="--data: also print each class's recall by box size (JSON always has it)",
+    )
+    parser.add_argument(
         "--whole-frame",
         action="store_true",
         help="--scenario: detect on whole frames instead of tiles of the model's input size",
@@ -66,6 +71,7 @@ def run_eval(
     min_size_px: float = 0.0,
     confidence: float = DEFAULT_CONFIDENCE,
     split: str = "val",
+    by_size: bool = False,
     tiled: bool = True,
     detect_fps: float = 5.0,
     out: TextIO | None = None,
@@ -84,7 +90,7 @@ def run_eval(
         return 2
     try:
         if data is not None:
-            from training.evaluate import evaluate_data, format_table
+            from training.evaluate import evaluate_data, format_size_table, format_table
 
             (report,) = evaluate_data(
                 model,
@@ -94,7 +100,12 @@ def run_eval(
                 min_size_px=min_size_px,
                 progress=None if as_json else stderr_progress("images"),
             )
-            text = json.dumps(report.to_dict(), indent=2) if as_json else format_table(report)
+            if as_json:
+                text = json.dumps(report.to_dict(), indent=2)
+            else:
+                text = format_table(report)
+                if by_size:
+                    text += "\n\n" + format_size_table(report)
         else:
             assert scenario is not None
             from training.scenario_eval import evaluate_scenario_folder, format_scenario_table

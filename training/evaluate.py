@@ -22,7 +22,13 @@ from numpy.typing import NDArray
 from detector.detections import Detections, Detector
 from training.datasets import LabelledImage, load_labelled_images
 from training.errors import DatasetError
-from training.metrics import ClassMetrics, Prediction, evaluate_detections
+from training.metrics import (
+    ClassMetrics,
+    Prediction,
+    SizeRecall,
+    evaluate_detections,
+    recall_by_size,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +44,8 @@ class ImageSetReport:
     min_size_px: float
     iou_threshold: float
     classes: tuple[ClassMetrics, ...]
+    # recall per class and size bin of every ground-truth box (min_size_px does not apply)
+    size_recall: tuple[SizeRecall, ...] = ()
 
     @property
     def mean_ap50(self) -> float | None:
@@ -47,6 +55,7 @@ class ImageSetReport:
     def to_dict(self) -> dict[str, object]:
         document = asdict(self)
         document["classes"] = {c.label: asdict(c) for c in self.classes}
+        document["size_recall"] = [{**asdict(s), "recall": s.recall} for s in self.size_recall]
         document["mean_ap50"] = self.mean_ap50
         return document
 
@@ -125,9 +134,10 @@ def evaluate_image_set(
     labels = _labels_to_report(detector, items, data_name, classes)
     predictions = predict_images(detector, items, progress=progress)
     reports = []
+    pairs = [(item.truths, preds) for item, preds in zip(items, predictions, strict=True)]
     for confidence in confidences:
         metrics = evaluate_detections(
-            ((item.truths, preds) for item, preds in zip(items, predictions, strict=True)),
+            pairs,
             labels=labels,
             iou_threshold=iou_threshold,
             min_size_px=min_size_px,
@@ -141,6 +151,12 @@ def evaluate_image_set(
                 min_size_px=min_size_px,
                 iou_threshold=iou_threshold,
                 classes=tuple(metrics[label] for label in labels),
+                size_recall=recall_by_size(
+                    pairs,
+                    labels=labels,
+                    confidence_threshold=confidence,
+                    iou_threshold=iou_threshold,
+                ),
             )
         )
     return reports
@@ -212,3 +228,30 @@ def format_table(report: ImageSetReport) -> str:
         f"mean AP50 {_cell(report.mean_ap50)}",
     ]
     return "\n".join(lines)
+
+
+def size_bin_name(size: SizeRecall) -> str:
+    """'<8', '8-12', ..., '>=40' (px, a box's shorter side)."""
+    if size.low_px == 0.0:
+        return f"<{size.high_px:g}"
+    if size.high_px is None:
+        return f">={size.low_px:g}"
+    return f"{size.low_px:g}-{size.high_px:g}"
+
+
+def format_size_table(report: ImageSetReport) -> str:
+    """Recall per class (rows) and size bin (columns), with each bin's number of boxes."""
+    bins = list(dict.fromkeys(size_bin_name(s) for s in report.size_recall))
+    cells: dict[str, dict[str, str]] = {}
+    for s in report.size_recall:
+        cell = "-" if s.recall is None else f"{s.recall:.2f} ({s.ground_truth})"
+        cells.setdefault(s.label, {})[size_bin_name(s)] = cell
+    header = ("class", *bins)
+    rows = [(label, *(row.get(b, "-") for b in bins)) for label, row in cells.items()]
+    return "\n".join(
+        [
+            f"recall at confidence >= {report.confidence:g} by a box's shorter side in px "
+            "(boxes in the bin in brackets; every box counted)",
+            *format_rows(header, rows),
+        ]
+    )

@@ -13,6 +13,8 @@ Box protocol (VOC/COCO-style, at one IoU threshold, default 0.5):
   predictions; precision and recall are reported at one confidence threshold.
 - A class without counted ground truth has recall and AP None; a class without predictions above the
   threshold has precision None (undefined values are None, never NaN, so they serialise to JSON).
+- Recall by size (recall_by_size) bins the ground-truth boxes by their shorter side, counting every
+  box whatever min_size_px: it says from what size on a class is found.
 
 Event protocol: a predicted event matches a ground-truth event when kind and camera agree and their
 time spans overlap (closed intervals, widened by tolerance_s; a point event has start_s == end_s).
@@ -85,6 +87,30 @@ class _Tally:
     scored: list[tuple[float, bool]] = field(default_factory=list)  # (confidence, true positive)
 
 
+def _greedy_match(
+    boxes: Sequence[XYXY], ranked: Sequence[Prediction], iou_threshold: float
+) -> list[int]:
+    """For each prediction (best first), the index of the not-yet-matched box it takes (the one
+    of highest IoU at or above the threshold), or -1."""
+    matched = [False] * len(boxes)
+    taken = []
+    for pred in ranked:
+        best, best_iou = -1, iou_threshold
+        for index, box in enumerate(boxes):
+            if not matched[index]:
+                overlap = iou(pred.xyxy, box)
+                if overlap >= best_iou:
+                    best, best_iou = index, overlap
+        if best >= 0:
+            matched[best] = True
+        taken.append(best)
+    return taken
+
+
+def _ranked(predictions: Iterable[Prediction], label: str) -> list[Prediction]:
+    return sorted((p for p in predictions if p.label == label), key=lambda p: -p.confidence)
+
+
 def _match_image(
     truths: Sequence[GroundTruth],
     predictions: Sequence[Prediction],
@@ -97,17 +123,9 @@ def _match_image(
     counted = [t.xyxy for t in truths if t.label == label and _short_side(t.xyxy) >= min_size_px]
     ignored = [t.xyxy for t in truths if t.label == label and _short_side(t.xyxy) < min_size_px]
     tally.ground_truth += len(counted)
-    matched = [False] * len(counted)
-    ranked = sorted((p for p in predictions if p.label == label), key=lambda p: -p.confidence)
-    for pred in ranked:
-        best, best_iou = -1, iou_threshold
-        for index, box in enumerate(counted):
-            if not matched[index]:
-                overlap = iou(pred.xyxy, box)
-                if overlap >= best_iou:
-                    best, best_iou = index, overlap
-        if best >= 0:
-            matched[best] = True
+    ranked = _ranked(predictions, label)
+    for pred, taken in zip(ranked, _greedy_match(counted, ranked, iou_threshold), strict=True):
+        if taken >= 0:
             tally.scored.append((pred.confidence, True))
         elif _short_side(pred.xyxy) < min_size_px or any(
             iou(pred.xyxy, box) >= iou_threshold for box in ignored
@@ -169,6 +187,61 @@ def _summarise(label: str, tally: _Tally, confidence_threshold: float) -> ClassM
         precision=tp / (tp + fp) if tp + fp else None,
         recall=tp / tally.ground_truth if tally.ground_truth else None,
         ap50=ap,
+    )
+
+
+# recall_by_size's bin edges (a box's shorter side, px): under 8, 8-12, ..., 40 and up
+SIZE_EDGES_PX = (8.0, 12.0, 16.0, 24.0, 40.0)
+
+
+@dataclass(frozen=True, slots=True)
+class SizeRecall:
+    """Recall of one class over its ground-truth boxes with a shorter side in [low_px, high_px)."""
+
+    label: str
+    low_px: float
+    high_px: float | None  # None: no upper edge
+    ground_truth: int
+    found: int
+
+    @property
+    def recall(self) -> float | None:
+        return self.found / self.ground_truth if self.ground_truth else None
+
+
+def recall_by_size(
+    images: Iterable[tuple[Sequence[GroundTruth], Sequence[Prediction]]],
+    *,
+    labels: Sequence[str],
+    confidence_threshold: float,
+    iou_threshold: float = 0.5,
+    edges_px: Sequence[float] = SIZE_EDGES_PX,
+) -> tuple[SizeRecall, ...]:
+    """Per class and size bin (a box's shorter side, binned at edges_px), the share of
+    ground-truth boxes that a prediction at or above confidence_threshold finds; matching as in
+    the box protocol, over every box of the image whatever its size."""
+    bounds = [0.0, *edges_px]
+    found = {label: [0] * len(bounds) for label in labels}
+    total = {label: [0] * len(bounds) for label in labels}
+    for truths, predictions in images:
+        kept = [p for p in predictions if p.confidence >= confidence_threshold]
+        for label in labels:
+            boxes = [t.xyxy for t in truths if t.label == label]
+            taken = set(_greedy_match(boxes, _ranked(kept, label), iou_threshold))
+            for index, box in enumerate(boxes):
+                size_bin = int(np.searchsorted(edges_px, _short_side(box), side="right"))
+                total[label][size_bin] += 1
+                found[label][size_bin] += int(index in taken)
+    return tuple(
+        SizeRecall(
+            label=label,
+            low_px=low,
+            high_px=bounds[i + 1] if i + 1 < len(bounds) else None,
+            ground_truth=total[label][i],
+            found=found[label][i],
+        )
+        for label in labels
+        for i, low in enumerate(bounds)
     )
 
 

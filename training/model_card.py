@@ -104,6 +104,30 @@ def _scenario_table(report: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _size_table(size_recall: Sequence[Mapping[str, Any]]) -> str:
+    """Recall per class (rows) and size bin (columns) from an ImageSetReport's size_recall."""
+    if not size_recall:
+        return "(not measured: run the evaluate stage again)"
+    from training.evaluate import size_bin_name
+    from training.metrics import SizeRecall
+
+    rows = [
+        SizeRecall(r["label"], r["low_px"], r["high_px"], r["ground_truth"], r["found"])
+        for r in size_recall
+    ]
+    bins = list(dict.fromkeys(size_bin_name(r) for r in rows))
+    cells: dict[str, list[str]] = {}
+    for r in rows:
+        cell = "-" if r.recall is None else f"{r.recall:.2f} ({r.ground_truth})"
+        cells.setdefault(r.label, []).append(cell)
+    lines = [
+        "| class | " + " | ".join(f"{b} px" for b in bins) + " |",
+        "|---|" + "---:|" * len(bins),
+    ]
+    lines += [f"| {label} | " + " | ".join(row) + " |" for label, row in cells.items()]
+    return "\n".join(lines)
+
+
 def _minutes(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 60:.0f} min"
 
@@ -136,6 +160,7 @@ def write_model_card(
             generated["classes"], dict.fromkeys(generated["classes"], 0.90)
         ),
         generated_at_05=at_05,
+        size_table=_size_table(generated.get("size_recall", [])),
         scenario_table_05=_scenario_table(report["scenarios"]["0.5"]),
         face_table=_face_table(report["face_masks_val"], confs),
         scenario_table=_scenario_table(report["scenarios"][shipped]),

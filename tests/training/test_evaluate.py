@@ -75,6 +75,12 @@ def test_eval_cli_prints_a_table_or_json(
     document = json.loads(out.getvalue())
     assert document["images"] == 4
     assert document["classes"]["red_marker"]["recall"] == pytest.approx(0.75)
+    # every square is 60 px or more: all in the last size bin, the undrawn one missed
+    sizes = {row["low_px"]: row for row in document["size_recall"]}
+    assert (sizes[40.0]["ground_truth"], sizes[40.0]["found"]) == (4, 3)
+    assert sizes[40.0]["recall"] == pytest.approx(0.75)
+    assert sizes[0.0]["ground_truth"] == 0
+    assert sizes[0.0]["recall"] is None
     out = io.StringIO()
     assert run_eval(marker_model, data, None, as_json=True, min_size_px=70.0, out=out) == 0
     # boxes under 70 px (the 60 px squares, the undrawn 64 px one) are ignored: only the 80 px
@@ -85,6 +91,12 @@ def test_eval_cli_prints_a_table_or_json(
     assert run_eval(marker_model, data, None, out=out) == 0
     assert "red_marker" in out.getvalue()
     assert "0.750" in out.getvalue()
+    assert "by a box's shorter side" not in out.getvalue()
+    out = io.StringIO()
+    assert run_eval(marker_model, data, None, by_size=True, out=out) == 0
+    size_table = out.getvalue().split("by a box's shorter side")[1].splitlines()
+    assert size_table[1].split() == ["class", "<8", "8-12", "12-16", "16-24", "24-40", ">=40"]
+    assert size_table[2].split() == ["red_marker", "-", "-", "-", "-", "-", "0.75", "(4)"]
 
 
 def test_eval_cli_names_a_missing_data_path(

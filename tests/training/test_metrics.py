@@ -10,6 +10,7 @@ from training.metrics import (
     evaluate_detections,
     iou,
     match_events,
+    recall_by_size,
 )
 
 A = (0.0, 0.0, 20.0, 20.0)
@@ -111,6 +112,52 @@ def test_matching_is_per_image() -> None:
     image_two = ([GroundTruth("cat", B)], [Prediction("cat", 0.8, B)])
     m = evaluate_detections([image_one, image_two], labels=["cat"])["cat"]
     assert (m.true_positives, m.false_positives, m.false_negatives) == (1, 1, 1)
+
+
+def test_recall_by_size_bins_boxes_by_their_shorter_side() -> None:
+    tiny, small, mid, large = (
+        (0.0, 0.0, 6.0, 30.0),  # shorter side 6: under 8
+        (40.0, 0.0, 50.0, 10.0),  # 10: 8-12
+        (60.0, 0.0, 90.0, 30.0),  # 30: 24-40
+        (100.0, 0.0, 150.0, 60.0),  # 50: 40 and up
+    )
+    truths = [GroundTruth("rodent", box) for box in (tiny, small, mid, large)]
+    truths.append(GroundTruth("cat", (200.0, 0.0, 250.0, 50.0)))
+    preds = [
+        Prediction("rodent", 0.9, small),
+        Prediction("rodent", 0.8, large),
+        Prediction("rodent", 0.2, mid),  # under the threshold: not found
+        Prediction("cat", 0.9, tiny),  # another class: not found
+        Prediction("rodent", 0.9, (200.0, 0.0, 250.0, 50.0)),  # a false positive, no effect
+    ]
+    rows = recall_by_size([(truths, preds)], labels=["rodent", "cat"], confidence_threshold=0.5)
+    rodent = {(r.low_px, r.high_px): (r.found, r.ground_truth) for r in rows if r.label == "rodent"}
+    assert rodent == {
+        (0.0, 8.0): (0, 1),
+        (8.0, 12.0): (1, 1),
+        (12.0, 16.0): (0, 0),
+        (16.0, 24.0): (0, 0),
+        (24.0, 40.0): (0, 1),
+        (40.0, None): (1, 1),
+    }
+    by_bin = {(r.label, r.low_px): r.recall for r in rows}
+    assert by_bin[("rodent", 8.0)] == 1.0
+    assert by_bin[("rodent", 12.0)] is None  # no box of that size
+    assert by_bin[("cat", 40.0)] == 0.0
+
+
+def test_recall_by_size_matches_each_box_once_over_all_sizes() -> None:
+    # two predictions on one 10 px box: the box is found once, the 30 px box beside it not at all
+    small, mid = (0.0, 0.0, 10.0, 10.0), (0.0, 0.0, 30.0, 30.0)
+    truths = [GroundTruth("cat", small), GroundTruth("cat", mid)]
+    preds = [Prediction("cat", 0.9, small), Prediction("cat", 0.8, small)]
+    rows = recall_by_size(
+        [(truths, preds)], labels=["cat"], confidence_threshold=0.5, edges_px=(20.0,)
+    )
+    assert [(r.low_px, r.high_px, r.found, r.ground_truth) for r in rows] == [
+        (0.0, 20.0, 1, 1),
+        (20.0, None, 0, 1),
+    ]
 
 
 def test_event_matching_on_a_hand_made_timeline() -> None:

@@ -92,6 +92,24 @@ def test_the_card_shows_measured_figures_and_judges_the_targets(tmp_path: Path) 
     assert "AGPL-3.0" in card
 
 
+def test_the_card_shows_recall_by_size(tmp_path: Path) -> None:
+    report = _report()
+    report["generated_test"]["0.4"]["size_recall"] = [
+        {"label": "head_bare", "low_px": 0.0, "high_px": 12.0, "ground_truth": 8, "found": 2},
+        {"label": "head_bare", "low_px": 12.0, "high_px": None, "ground_truth": 92, "found": 91},
+        {"label": "rodent", "low_px": 0.0, "high_px": 12.0, "ground_truth": 0, "found": 0},
+        {"label": "rodent", "low_px": 12.0, "high_px": None, "ground_truth": 100, "found": 70},
+    ]
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    card = write_model_card(config, report, {}, tmp_path / "MODEL_CARD.md").read_text()
+    assert "| class | <12 px | >=12 px |" in card
+    assert "| head_bare | 0.25 (8) | 0.99 (92) |" in card
+    assert "| rodent | - | 0.70 (100) |" in card
+    # a report from before the size bins says so instead of showing an empty table
+    card = write_model_card(config, _report(), {}, tmp_path / "MODEL_CARD.md").read_text()
+    assert "(not measured: run the evaluate stage again)" in card
+
+
 def _metrics(label: str, precision: float | None, recall: float | None) -> ClassMetrics:
     return ClassMetrics(label, 10, 10, 5, 5, 5, precision, recall, 0.5)
 
