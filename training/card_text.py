@@ -7,12 +7,7 @@ from string import Template
 from typing import TYPE_CHECKING, Any
 
 from scenes.classes import CLASS_NAMES
-from training.provenance import (
-    TrainingRun,
-    epochs_run,
-    training_history,
-    warm_start_record,
-)
+from training.provenance import TrainingRun, read_history, training_history
 
 if TYPE_CHECKING:
     from training.pipeline import PipelineConfig
@@ -36,12 +31,22 @@ def _run_text(run: TrainingRun, *, number: int) -> str:
     )
 
 
-def _training_text(config: "PipelineConfig", *, torch_version: str) -> tuple[str, str]:
-    """(how the weights were made, for the status line; the Training section's body)."""
-    run_dir = config.runs_dir / config.name
-    runs = training_history(
-        run_dir, config.warm_start_checkpoint, scratch_command=config.scratch_command()
+def model_runs(config: "PipelineConfig") -> tuple[TrainingRun, ...]:
+    """The runs that made the exported model: the history its export stored in the ONNX file
+    (so a card can be written again without the training run's folder), else the run folder's."""
+    model = config.model_dir / "model.onnx"
+    stored = read_history(model) if model.is_file() else ()
+    return stored or training_history(
+        config.runs_dir / config.name,
+        config.warm_start_checkpoint,
+        scratch_command=config.scratch_command(),
     )
+
+
+def _training_text(
+    config: "PipelineConfig", runs: tuple[TrainingRun, ...], *, torch_version: str
+) -> tuple[str, str]:
+    """(how the weights were made, for the status line; the Training section's body)."""
     gpu_runs = [run for run in runs if run.on_gpu]
     common = (
         f"ultralytics, image size {config.imgsz}, ultralytics' default augmentation; "
@@ -68,16 +73,16 @@ def _training_text(config: "PipelineConfig", *, torch_version: str) -> tuple[str
             f"after {epochs} epochs of training ({'on a GPU' if gpu_runs else 'on the CPU'})",
             f"One run of {common}:\n\n{_run_text(runs[0], number=1)}{gpu}",
         )
-    record = warm_start_record(config.warm_start_checkpoint, run_dir) or {}
+    fit = runs[-1].warm_start_fit or {}
     listed = "\n\n".join(_run_text(run, number=i) for i, run in enumerate(runs, start=1))
-    box_px, score = _sci(record.get("max_abs_box_px")), _sci(record.get("max_abs_score"))
+    box_px, score = _sci(fit.get("max_abs_box_px")), _sci(fit.get("max_abs_score"))
     warm = (
         "A warm start rebuilds a trainable YOLOv8n from the previous run's ONNX export "
         "(`training.warm_start`; the .pt checkpoints were not kept). The export fuses every "
         "BatchNorm into its convolution, so each BatchNorm is rebuilt with the statistics of its "
-        f"input measured on {record.get('calibration_images', '?')} training images and a weight "
+        f"input measured on {_count(fit.get('calibration_images'))} training images and a weight "
         "and bias that make it add the fused bias. Before training, the rebuilt model reproduced "
-        f"the ONNX file on {record.get('images', '?')} validation images to {box_px} px in box "
+        f"the ONNX file on {_count(fit.get('images'))} validation images to {box_px} px in box "
         f"coordinates and {score} in class scores; the checkpoint then stores the weights in half "
         "precision, as ultralytics' own checkpoints do. No warm-up (its bias learning rate of 0.1 "
         "would undo what the weights know); each run's learning rate is in its line above. The "
@@ -92,6 +97,10 @@ def _training_text(config: "PipelineConfig", *, torch_version: str) -> tuple[str
 
 def _sci(value: object) -> str:
     return f"{value:.1e}" if isinstance(value, float) else "?"
+
+
+def _count(value: object) -> str:
+    return f"{value:.0f}" if isinstance(value, int | float) else "?"
 
 
 def card_markdown(
@@ -115,7 +124,8 @@ def card_markdown(
     from training.pipeline_eval import SCENARIO_STREAMS
 
     shipped = report["shipped_confidence"]
-    _, train_seconds = epochs_run(config.runs_dir / config.name / "results.csv")
+    runs = model_runs(config)
+    last_minutes = runs[-1].minutes if runs else None
     latency = report["latency_ms"]
     generated = report["generated_test"][str(shipped)]
     imgsz = config.imgsz
@@ -124,7 +134,7 @@ def card_markdown(
     met = sum(
         1 for c in generated["classes"].values() if c["ap50"] is not None and c["ap50"] >= 0.90
     )
-    trained, training = _training_text(config, torch_version=_torch_version())
+    trained, training = _training_text(config, runs, torch_version=_torch_version())
     status = (
         f"{met} of {len(generated['classes'])} classes reach the issue's AP50 >= 0.90 on the "
         f"generated test set {trained}; every target below is marked met or NOT met as measured"
@@ -152,12 +162,7 @@ def card_markdown(
             if max(latency["input_320x320"], latency["frame_640x360"]) <= 20.0
             else "**not shown to be met** here"
         ),
-        "total_scope": (
-            "training"
-            if warm_start_record(config.warm_start_checkpoint, config.runs_dir / config.name)
-            is None
-            else "the last training run"
-        ),
+        "total_scope": "training" if len(runs) < 2 else "the last training run",
         "training": training,
         "head_lo": f"{h_lo * scale:.0f}",
         "head_hi": f"{h_hi * scale:.0f}",
@@ -178,7 +183,7 @@ def card_markdown(
         "scenario_table_05": scenario_table_05,
         "val_images_2": config.val_images,
         "total_minutes": minutes(
-            sum(v for k, v in timings.items() if k != "train") + (train_seconds or 0.0)
+            sum(v for k, v in timings.items() if k != "train") + (last_minutes or 0.0) * 60
         ),
         "stages": ", ".join(STAGE_NAMES),
         "test_count": generated["images"],

@@ -30,6 +30,9 @@ class TrainingRun:
     # training.train.machine_name: a GPU's name or "CPU (n cores)"; None for runs recorded before
     # run.json existed, which ran on the project's 2-core CPU machine
     machine: str | None = None
+    # a warm start's check before training (training.warm_start): calibration_images, images,
+    # max_abs_box_px, max_abs_score; None for a run from scratch or one recorded before this
+    warm_start_fit: dict[str, float] | None = None
 
     @property
     def on_gpu(self) -> bool:
@@ -48,7 +51,23 @@ class TrainingRun:
             settings=str(data.get("settings", "?")),
             command=str(data.get("command", "?")),
             machine=str(data["machine"]) if data.get("machine") else None,
+            warm_start_fit=_fit(data.get("warm_start_fit")),
         )
+
+
+WARM_START_FIT_KEYS = ("calibration_images", "images", "max_abs_box_px", "max_abs_score")
+
+
+def _fit(record: object) -> dict[str, float] | None:
+    """The warm start check's figures out of a record (a warm start's .json or a stored run)."""
+    if not isinstance(record, dict):
+        return None
+    fit = {
+        key: float(record[key])
+        for key in WARM_START_FIT_KEYS
+        if isinstance(record.get(key), int | float)
+    }
+    return fit or None
 
 
 # the model shipped on 2026-11-28 (ultralytics export date below), exported before HISTORY_KEY
@@ -174,5 +193,6 @@ def training_history(
         settings=settings_text(args, recorded.get("machine")),
         command=str(recorded.get("command") or command),
         machine=str(recorded["machine"]) if recorded.get("machine") else None,
+        warm_start_fit=None if record is None else _fit(record),
     )
     return (*earlier, this)

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
+from scenes.marker_model import build_marker_model
 from training.cli import run_train
 from training.evaluate import ImageSetReport
 from training.metrics import ClassMetrics
 from training.model_card import write_model_card
 from training.pipeline import PipelineConfig
 from training.pipeline_eval import choose_confidence
-from training.provenance import TrainingRun
+from training.provenance import TrainingRun, write_history
 
 KINDS = ("no_hat", "no_mask", "rodent", "uncovered_food")
 
@@ -195,6 +196,38 @@ def test_a_run_on_a_gpu_is_named_with_its_command_and_how_its_data_travelled(
     assert command in card
     assert "scripts/train-gpu.sh" in card
     assert "python -m training.transfer --quality 75" in card
+
+
+def test_the_card_tells_the_history_stored_in_the_model_without_the_run_folder(
+    tmp_path: Path,
+) -> None:
+    # a later session has the committed model but not the training run's folder (var/)
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    model = config.model_dir / "model.onnx"
+    model.parent.mkdir(parents=True)
+    build_marker_model(model, class_names=("red_marker",))
+    fit = {"calibration_images": 128.0, "images": 8.0, "max_abs_box_px": 0.0021}
+    runs = (
+        TrainingRun("scratch", 10, 96.0, "optimizer auto, a budget of 1.6 h", "make model"),
+        TrainingRun(
+            "warm start from models/kitchen/model.onnx",
+            90,
+            8.0,
+            "optimizer AdamW lr0 0.001, batch 64, on NVIDIA H200",
+            "python -m training.pipeline --stage train --device 0",
+            machine="NVIDIA H200",
+            warm_start_fit=fit,
+        ),
+    )
+    write_history(model, runs)
+    timings = {"data_generate": 120.0, "evaluate": 1200.0}
+    card = write_model_card(config, _report(), timings, tmp_path / "MODEL_CARD.md").read_text()
+    assert "after 10 + 90 epochs of training" in card
+    assert "on NVIDIA H200: **90 epochs in 8 min**" in card
+    assert "measured on 128 training images" in card
+    assert "on 8 validation images to 2.1e-03 px in box coordinates and ? in class scores" in card
+    # 2 min of data, 20 of evaluation and the last run's 8 min
+    assert "Data, the last training run, export, evaluation and this card took 30 min" in card
 
 
 def test_the_scenarios_are_judged_on_the_main_stream_and_shown_on_the_sub_stream(

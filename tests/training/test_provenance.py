@@ -77,7 +77,15 @@ def test_a_warm_started_run_continues_the_history_of_the_file_it_started_from(
     checkpoint = tmp_path / "warm_start" / "warm_start.pt"
     checkpoint.parent.mkdir()
     earlier = TrainingRun("scratch", 10, 96.0, "optimizer auto", "make model")
-    record = {"onnx": "models/kitchen/model.onnx", "history": [earlier.to_dict()]}
+    record = {
+        "onnx": "models/kitchen/model.onnx",
+        "calibration_images": 128,
+        "images": 8,
+        "max_abs_box_px": 0.002,
+        "max_abs_score": 1.8e-06,
+        "train_mode_max_abs_score": 0.7,
+        "history": [earlier.to_dict()],
+    }
     checkpoint.with_suffix(".json").write_text(json.dumps(record))
     run_dir = _run_dir(tmp_path / "runs" / "kitchen", model=str(checkpoint), epochs=4, seconds=60)
     first, second = training_history(run_dir, checkpoint, scratch_command="make model")
@@ -85,6 +93,16 @@ def test_a_warm_started_run_continues_the_history_of_the_file_it_started_from(
     assert second.start == "warm start from models/kitchen/model.onnx"
     assert second.epochs == 4
     assert "--warm-start models/kitchen/model.onnx --train-hours 1.5" in second.command
+    # the warm start's check travels with the run, so the model file can tell it later
+    assert second.warm_start_fit == {
+        "calibration_images": 128.0,
+        "images": 8.0,
+        "max_abs_box_px": 0.002,
+        "max_abs_score": 1.8e-06,
+    }
+    model = _model(tmp_path / "m.onnx", {})
+    write_history(model, (first, second))
+    assert read_history(model) == (first, second)
 
 
 def test_a_stale_warm_start_record_does_not_claim_a_run_from_scratch(tmp_path: Path) -> None:
