@@ -239,19 +239,26 @@ def size_bin_name(size: SizeRecall) -> str:
     return f"{size.low_px:g}-{size.high_px:g}"
 
 
-def format_size_table(report: ImageSetReport) -> str:
-    """Recall per class (rows) and size bin (columns), with each bin's number of boxes."""
-    bins = list(dict.fromkeys(size_bin_name(s) for s in report.size_recall))
+def size_recall_rows(
+    size_recall: Sequence[SizeRecall],
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """(the size bins' names; per class, its name then a cell per bin: 'recall (boxes)', '-' for
+    a bin without boxes), for a table of recall by size."""
+    bins = list(dict.fromkeys(size_bin_name(s) for s in size_recall))
     cells: dict[str, dict[str, str]] = {}
-    for s in report.size_recall:
+    for s in size_recall:
         cell = "-" if s.recall is None else f"{s.recall:.2f} ({s.ground_truth})"
         cells.setdefault(s.label, {})[size_bin_name(s)] = cell
-    header = ("class", *bins)
-    rows = [(label, *(row.get(b, "-") for b in bins)) for label, row in cells.items()]
+    return bins, [(label, *(row.get(b, "-") for b in bins)) for label, row in cells.items()]
+
+
+def format_size_table(report: ImageSetReport) -> str:
+    """Recall per class (rows) and size bin (columns), with each bin's number of boxes."""
+    bins, rows = size_recall_rows(report.size_recall)
     return "\n".join(
         [
             f"recall at confidence >= {report.confidence:g} by a box's shorter side in px "
             "(boxes in the bin in brackets; every box counted)",
-            *format_rows(header, rows),
+            *format_rows(("class", *bins), rows),
         ]
     )

@@ -108,23 +108,20 @@ def _size_table(size_recall: Sequence[Mapping[str, Any]]) -> str:
     """Recall per class (rows) and size bin (columns) from an ImageSetReport's size_recall."""
     if not size_recall:
         return "(not measured: run the evaluate stage again)"
-    from training.evaluate import size_bin_name
+    from training.evaluate import size_recall_rows
     from training.metrics import SizeRecall
 
-    rows = [
-        SizeRecall(r["label"], r["low_px"], r["high_px"], r["ground_truth"], r["found"])
-        for r in size_recall
-    ]
-    bins = list(dict.fromkeys(size_bin_name(r) for r in rows))
-    cells: dict[str, list[str]] = {}
-    for r in rows:
-        cell = "-" if r.recall is None else f"{r.recall:.2f} ({r.ground_truth})"
-        cells.setdefault(r.label, []).append(cell)
+    bins, rows = size_recall_rows(
+        [
+            SizeRecall(r["label"], r["low_px"], r["high_px"], r["ground_truth"], r["found"])
+            for r in size_recall
+        ]
+    )
     lines = [
         "| class | " + " | ".join(f"{b} px" for b in bins) + " |",
         "|---|" + "---:|" * len(bins),
     ]
-    lines += [f"| {label} | " + " | ".join(row) + " |" for label, row in cells.items()]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
 
