@@ -1,45 +1,26 @@
 """Detector benchmark: OnnxDetector.detect against a bare onnxruntime run on the same model.
 
-The baseline is the same model in a session with the same options, fed the input the detector's
-letterbox already made, so the difference is what our pre- and post-processing cost per frame.
-A cheap model (the marker reference model is a few pooling layers) makes that cost look large in
-the ratio; the overhead in milliseconds is the figure that carries over to heavier models.
+The baseline (detector.timing) is the same model in a session with the same options, fed the input
+the detector's letterbox already made, so the difference is what our pre- and post-processing cost
+per frame. A cheap model (the marker reference model is a few pooling layers) makes that cost look
+large in the ratio; the overhead in milliseconds is the figure that carries over to heavier models.
 
     python -m bench.detector [--model PATH] [--iterations N] [--threads N]
 """
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
 from bench.results import RESULTS_PATH, record
-from detector.letterbox import Letterboxer
-from detector.onnx import OnnxDetector, open_session
+from detector.onnx import OnnxDetector
+from detector.timing import time_detect
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "marker" / "model.onnx"
 FRAME_HW = (360, 640)
-_WARMUP = 20
-
-
-@dataclass(frozen=True, slots=True)
-class DetectorBenchmark:
-    detector_ms_median: float
-    bare_ort_ms_median: float
-    detections: int
-
-    @property
-    def overhead_ms(self) -> float:
-        return self.detector_ms_median - self.bare_ort_ms_median
-
-    @property
-    def ratio(self) -> float:
-        return self.detector_ms_median / self.bare_ort_ms_median
 
 
 def realistic_frame(seed: int = 0) -> NDArray[np.uint8]:
@@ -57,43 +38,6 @@ def realistic_frame(seed: int = 0) -> NDArray[np.uint8]:
     noisy: NDArray[np.uint8] = np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
     noisy[counter_top + 30 : counter_top + 94, 300:364] = (20, 20, 230)  # the red marker, BGR
     return noisy
-
-
-def measure(model: Path, *, iterations: int, threads: int) -> DetectorBenchmark:
-    detector = OnnxDetector(model, num_threads=threads)
-    bare = open_session(model, threads)
-    frame = realistic_frame()
-    tensor = Letterboxer(detector.input_size)(frame)[0].copy()
-    input_name = bare.get_inputs()[0].name
-    output_names = [bare.get_outputs()[0].name]
-    feed = {input_name: tensor}
-
-    def run_detector() -> None:
-        detector.detect(frame)
-
-    def run_bare() -> None:
-        bare.run(output_names, feed)
-
-    for _ in range(_WARMUP):
-        run_detector()
-        run_bare()
-    detector_ns: list[int] = []
-    bare_ns: list[int] = []
-    # interleaved, so both see the same machine load
-    for _ in range(iterations):
-        detector_ns.append(_time_ns(run_detector))
-        bare_ns.append(_time_ns(run_bare))
-    return DetectorBenchmark(
-        detector_ms_median=statistics.median(detector_ns) / 1e6,
-        bare_ort_ms_median=statistics.median(bare_ns) / 1e6,
-        detections=len(detector.detect(frame)),
-    )
-
-
-def _time_ns(run: Callable[[], None]) -> int:
-    start = time.perf_counter_ns()
-    run()
-    return time.perf_counter_ns() - start
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,17 +59,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"frame: {FRAME_HW[1]}x{FRAME_HW[0]} BGR, {args.iterations} frames per side, "
         f"{args.threads} onnxruntime threads"
     )
-    result = measure(args.model, iterations=args.iterations, threads=args.threads)
-    print(f"OnnxDetector.detect     median {result.detector_ms_median:8.3f} ms per frame")
-    print(f"bare onnxruntime run    median {result.bare_ort_ms_median:8.3f} ms per frame")
+    result = time_detect(
+        args.model, realistic_frame(), iterations=args.iterations, threads=args.threads
+    )
+    print(f"OnnxDetector.detect     median {result.detect_ms_median:8.3f} ms per frame")
+    print(f"bare onnxruntime run    median {result.bare_ms_median:8.3f} ms per frame")
     print(
         f"pre/post overhead              {result.overhead_ms:8.3f} ms, "
         f"ratio {result.ratio:.3f} (detections in the frame: {result.detections})"
     )
     record(
         {
-            "detector_ms_median": result.detector_ms_median,
-            "bare_ort_ms_median": result.bare_ort_ms_median,
+            "detector_ms_median": result.detect_ms_median,
+            "bare_ort_ms_median": result.bare_ms_median,
             "detector_overhead_ms_median": result.overhead_ms,
             "detector_overhead_ratio": result.ratio,
             "detector_input_height_px": height,

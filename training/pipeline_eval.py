@@ -12,7 +12,6 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 import dataclasses
 import json
 import logging
-import statistics
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from scenes.timeline import default_scenarios
 from training.errors import TrainingError
 
 if TYPE_CHECKING:
+    from detector.timing import DetectTiming
     from training.evaluate import ImageSetReport
     from training.pipeline import PipelineConfig
 
@@ -84,22 +84,15 @@ def stage_scenarios(config: "PipelineConfig", timings: dict[str, float]) -> Path
     return config.scenarios_dir
 
 
-def detect_latency_ms(model: Path, frame_hw: tuple[int, int], *, runs: int = 60) -> float:
-    """Median OnnxDetector.detect time (2 threads) on a generated scene of frame_hw."""
-    from detector.onnx import OnnxDetector
+def detect_latency(model: Path, frame_hw: tuple[int, int], *, runs: int = 100) -> "DetectTiming":
+    """OnnxDetector.detect (2 threads) on a generated scene of frame_hw, timed in turn with the
+    same model in a bare onnxruntime session (detector.timing): medians in ms."""
+    from detector.timing import time_detect
     from scenes.scene import generate_scene
 
-    detector = OnnxDetector(model, num_threads=2)
     height, width = frame_hw
     image = generate_scene(12345, size=(width, height)).image
-    for _ in range(10):
-        detector.detect(image)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        detector.detect(image)
-        times.append((time.perf_counter() - started) * 1000.0)
-    return statistics.median(times)
+    return time_detect(model, image, iterations=runs, threads=2)
 
 
 def mean_f1(report: "ImageSetReport") -> float:
@@ -177,9 +170,13 @@ def stage_evaluate(config: "PipelineConfig", timings: dict[str, float]) -> Path:
                 progress=stderr_progress(f"scenarios, {what}"),
             )
         }
+    on_input = detect_latency(model, (config.imgsz, config.imgsz))
+    on_frame = detect_latency(model, (360, 640))
     report["latency_ms"] = {
-        "input_320x320": detect_latency_ms(model, (config.imgsz, config.imgsz)),
-        "frame_640x360": detect_latency_ms(model, (360, 640)),
+        "input_320x320": on_input.detect_ms_median,
+        "frame_640x360": on_frame.detect_ms_median,
+        # the same graph in a bare session, timed in turn with detect: how fast the machine was
+        "bare_onnxruntime": on_input.bare_ms_median,
         "load_avg_1min": os.getloadavg()[0],  # how busy the 2 cores were while it was measured
     }
     timings["evaluate"] = round(time.monotonic() - started, 1)
