@@ -315,6 +315,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-plots", action="store_true", help="no training plots (no polars)")
     parser.add_argument("--cache", choices=("ram", "disk"), help="ultralytics' image cache")
     parser.add_argument(
+        "--aug-scale",
+        type=float,
+        help="ultralytics' scale augmentation: objects resized by up to +-this (default 0.5)",
+    )
+    parser.add_argument(
         "--prepare-only",
         action="store_true",
         help="train stage: build the warm start and the font folder for a run elsewhere only",
@@ -337,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra["lr0"] = args.lr0
     if args.cache is not None:
         extra["cache"] = args.cache
+    if args.aug_scale is not None:
+        extra["scale"] = args.aug_scale
     words = sys.argv[1:] if argv is None else list(argv)
     config = PipelineConfig(
         work_dir=args.work_dir,

@@ -140,12 +140,18 @@ def run_record(run_dir: Path) -> dict[str, object]:
     return _mapping(run_dir / "run.json", json.loads)
 
 
+DEFAULT_AUG_SCALE = 0.5  # ultralytics' default scale augmentation
+
+
 def settings_text(args: dict[str, object], machine: object = None) -> str:
     text = (
         f"optimizer {args.get('optimizer', '?')} lr0 {args.get('lr0', '?')}, warm-up "
         f"{args.get('warmup_epochs', '?')} epochs, mosaic off for the last "
         f"{args.get('close_mosaic', '?')} epochs, a wall-clock budget of {args.get('time', '?')} h"
     )
+    scale = args.get("scale")
+    if scale is not None and scale != DEFAULT_AUG_SCALE:
+        text += f", scale augmentation {scale} (ultralytics' default {DEFAULT_AUG_SCALE})"
     if machine:  # runs recorded before run.json existed ran on the project's 2-core CPU machine
         text += f", batch {args.get('batch', '?')}, on {machine}"
     return text

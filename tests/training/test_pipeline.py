@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from training.pipeline import STAGES, main
+from training.pipeline import STAGES, PipelineConfig, main
 from training.train import FONT_CANDIDATES
 
 
@@ -53,3 +53,19 @@ def test_preparing_a_run_elsewhere_trains_nothing_and_leaves_the_font(tmp_path: 
     assert main(["--stage", "train", "--work-dir", str(work), "--prepare-only"]) == 0
     assert (work / "runs" / ".ultralytics" / "Arial.ttf").is_file()
     assert not (work / "runs" / "kitchen").exists()  # no training run
+
+
+def test_the_scale_augmentation_reaches_the_training_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict[str, object]] = []
+
+    def record(config: PipelineConfig, stages: object) -> None:
+        seen.append(config.extra_train_args)
+
+    monkeypatch.setattr("training.pipeline.run_stages", record)
+    work = str(tmp_path / "work")
+    assert main(["--stage", "train", "--work-dir", work, "--aug-scale", "0.1"]) == 0
+    assert main(["--stage", "train", "--work-dir", work]) == 0
+    assert seen[0]["scale"] == 0.1
+    assert "scale" not in seen[1]  # ultralytics' default

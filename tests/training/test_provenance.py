@@ -71,6 +71,22 @@ def test_a_run_from_scratch_is_one_run_with_its_recorded_settings(tmp_path: Path
     assert "mosaic off for the last 2 epochs" in run.settings
 
 
+def test_a_run_names_its_scale_augmentation_only_when_it_is_not_the_default(
+    tmp_path: Path,
+) -> None:
+    checkpoint = tmp_path / "warm_start" / "warm_start.pt"
+    run_dir = _run_dir(tmp_path / "runs" / "kitchen", model="yolov8n.yaml", epochs=2, seconds=60)
+    args = run_dir / "args.yaml"
+    args.write_text(args.read_text() + "scale: 0.5\n")
+    (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
+    assert "scale" not in run.settings
+    args.write_text(args.read_text().replace("scale: 0.5", "scale: 0.1"))
+    (run,) = training_history(run_dir, checkpoint, scratch_command="make model")
+    assert run.settings.endswith(
+        "a wall-clock budget of 1.5 h, scale augmentation 0.1 (ultralytics' default 0.5)"
+    )
+
+
 def test_a_warm_started_run_continues_the_history_of_the_file_it_started_from(
     tmp_path: Path,
 ) -> None:
