@@ -16,6 +16,17 @@ TEMPLATE = Path(__file__).with_name("model_card.md.tmpl")
 STAGE_NAMES = ("data", "train", "export", "scenarios", "evaluate", "card")
 
 
+def _machines_text(runs: tuple[TrainingRun, ...]) -> str:
+    """Where the runs trained: "on the CPU", "the last run on a GPU", "run 4 on a GPU, ..."."""
+    on_gpu = [number for number, run in enumerate(runs, start=1) if run.on_gpu]
+    if not on_gpu:
+        return "on the CPU"
+    if on_gpu == [len(runs)]:
+        return "the last run on a GPU"
+    named = ", ".join(str(number) for number in on_gpu)
+    return f"run{'s' if len(on_gpu) > 1 else ''} {named} on a GPU, the others on the CPU"
+
+
 def _run_text(run: TrainingRun, *, number: int) -> str:
     epochs = "?" if run.epochs is None else run.epochs
     minutes = "?" if run.minutes is None else f"{run.minutes:.0f}"
@@ -57,7 +68,7 @@ def _training_text(
         "shared with other work"
     )
     epochs = " + ".join("?" if run.epochs is None else str(run.epochs) for run in runs)
-    where = "the last run on a GPU" if runs[-1].on_gpu else "on the CPU"
+    where = _machines_text(runs)
     gpu = (
         "\n\nThe GPU run trained on a machine lent to one development session for 15 minutes, "
         "with `scripts/train-gpu.sh`: the same data, packed by `python -m training.transfer "
