@@ -5,8 +5,8 @@ scenes use 63-bit seeds from scenes.dataset.scene_seed), so the model has not se
 scene holds bare heads, masked faces, rodents and uncovered food; the model must find these objects
 with the right class (IoU >= 0.5 with the labelled box) at the model's shipped default confidence.
 The bar per class (BAR) sits a little under what the shipped model measurably finds on these 40
-scenes at its default confidence 0.3 (head_bare 56/56, face_masked 47/49, rodent 26/34,
-food_uncovered 35/35), and above what the model before it, trained on the CPU only, found at 0.3
+scenes at its default confidence 0.3 (head_bare 56/56, face_masked 47/49, rodent 27/34,
+food_uncovered 34/35), and above what the last model trained on the CPU only found at 0.3
 (50/56, 43/49, 18/34, 32/35): a model that falls back fails.
 """
 
