@@ -232,9 +232,10 @@ class CameraPipeline:
         if self._failing:
             logger.info("frames recovered camera=%s index=%d", self.camera_id, frame.index)
             self._failing = False
-        self._count(processed=1, detected=int(reason is not None), violations=len(violations))
         for violation in violations:
             self._publish(violation)
+        # counted once published, so that a frame counted as processed has had all its effects
+        self._count(processed=1, detected=int(reason is not None), violations=len(violations))
         outcome = FrameOutcome(frame, self._known, reason, regions, motion, violations)
         self._run_hooks(self._outcome_hooks, outcome)
         return outcome

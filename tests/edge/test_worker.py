@@ -99,11 +99,14 @@ class Running:
         assert not self.thread.is_alive(), "run_until did not return after stop"
 
     def wait_consumed(self, camera_id: str, frames: int) -> None:
-        wait_until(
-            lambda: self.worker.counters(camera_id).frames == frames,
-            20,
-            what=f"{frames} frames of {camera_id} handled",
-        )
+        """Until every frame was taken and settled: skipped, or processed (and its violations
+        published), or failed; a frame is taken before it is detected."""
+
+        def settled() -> bool:
+            c = self.worker.counters(camera_id)
+            return c.frames == frames == c.skipped + c.processed + c.failed
+
+        wait_until(settled, 20, what=f"{frames} frames of {camera_id} handled")
 
 
 StartWorker = Callable[..., Running]
