@@ -9,14 +9,15 @@
 #       ultralytics==<the train venv's version> ultralytics-thop  (.whl ignored by git)
 #   device run, carrying var/pack.tgz, var/kitchen/warm_start/warm_start.pt,
 #   var/kitchen/runs/.ultralytics (the font) and .whl:
-#     bash scripts/train-gpu.sh HOURS [LR0]
+#     bash scripts/train-gpu.sh HOURS [LR0] [AUG_SCALE]
 #
 # It copies the run's best checkpoint and records (args.yaml, results.csv, run.json, the log) to
 # $OUT; put them under var/kitchen/runs/kitchen/ here, then run the export, evaluate and card
 # stages.
 set -u
-hours=${1:?usage: train-gpu.sh HOURS [LR0]}
+hours=${1:?usage: train-gpu.sh HOURS [LR0] [AUG_SCALE]}
 lr0=${2:-}
+aug_scale=${3:-}  # ultralytics' scale augmentation (--aug-scale); its default is 0.5
 out=${OUT:-var/gpu-out}
 mkdir -p "$out"
 [ -d var/pack ] || tar -xzf var/pack.tgz -C var || exit 1
@@ -34,7 +35,8 @@ python3 -c 'import torch; print("torch", torch.__version__, torch.cuda.is_availa
 limit=$(python3 -c "print(int(float('$hours') * 3600 + 90))")
 timeout "$limit" python3 -m training.pipeline --stage train --data var/pack/data.yaml \
     --warm-start var/kitchen/warm_start/warm_start.pt --device 0 --batch 64 --workers 14 \
-    --cache ram --no-plots --train-hours "$hours" ${lr0:+--lr0 "$lr0"} >"$out/train.log" 2>&1
+    --cache ram --no-plots --train-hours "$hours" ${lr0:+--lr0 "$lr0"} \
+    ${aug_scale:+--aug-scale "$aug_scale"} >"$out/train.log" 2>&1
 status=$?
 tail -n 40 "$out/train.log"
 run=var/kitchen/runs/kitchen
