@@ -232,6 +232,17 @@ def test_a_run_on_a_gpu_is_named_with_its_command_and_how_its_data_travelled(
     assert "python -m training.transfer --quality 75" in card
 
 
+def _card_from_stored_history(
+    config: PipelineConfig, runs: tuple[TrainingRun, ...], timings: dict[str, float], card: Path
+) -> str:
+    """The card of a committed model whose training history is stored in the file itself."""
+    model = config.model_dir / "model.onnx"
+    model.parent.mkdir(parents=True)
+    build_marker_model(model, class_names=("red_marker",))
+    write_history(model, runs)
+    return write_model_card(config, _report(), timings, card).read_text()
+
+
 def test_a_gpu_run_followed_by_a_cpu_run_is_named_by_its_number(tmp_path: Path) -> None:
     config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
     cpu = "optimizer AdamW lr0 0.0005, a budget of 1.35 h, batch 16, on CPU (2 cores)"
@@ -240,11 +251,7 @@ def test_a_gpu_run_followed_by_a_cpu_run_is_named_by_its_number(tmp_path: Path) 
         TrainingRun("warm start from m.onnx", 90, 8.0, "lr0 0.001, on H200", "gpu", "NVIDIA H200"),
         TrainingRun("warm start from m.onnx", 10, 81.0, cpu, "cpu", "CPU (2 cores)"),
     )
-    model = config.model_dir / "model.onnx"
-    model.parent.mkdir(parents=True)
-    build_marker_model(model, class_names=("red_marker",))
-    write_history(model, runs)
-    card = write_model_card(config, _report(), {}, tmp_path / "MODEL_CARD.md").read_text()
+    card = _card_from_stored_history(config, runs, {}, tmp_path / "MODEL_CARD.md")
     assert "after 10 + 90 + 10 epochs of training" in card
     assert "from those weights; run 2 on a GPU, the others on the CPU)" in card
     assert "scripts/train-gpu.sh" in card
@@ -255,9 +262,6 @@ def test_the_card_tells_the_history_stored_in_the_model_without_the_run_folder(
 ) -> None:
     # a later session has the committed model but not the training run's folder (var/)
     config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
-    model = config.model_dir / "model.onnx"
-    model.parent.mkdir(parents=True)
-    build_marker_model(model, class_names=("red_marker",))
     fit = {"calibration_images": 128.0, "images": 8.0, "max_abs_box_px": 0.0021}
     runs = (
         TrainingRun("scratch", 10, 96.0, "optimizer auto, a budget of 1.6 h", "make model"),
@@ -271,9 +275,8 @@ def test_the_card_tells_the_history_stored_in_the_model_without_the_run_folder(
             warm_start_fit=fit,
         ),
     )
-    write_history(model, runs)
     timings = {"data_generate": 120.0, "evaluate": 1200.0}
-    card = write_model_card(config, _report(), timings, tmp_path / "MODEL_CARD.md").read_text()
+    card = _card_from_stored_history(config, runs, timings, tmp_path / "MODEL_CARD.md")
     assert "after 10 + 90 epochs of training" in card
     assert "on NVIDIA H200: **90 epochs in 8 min**" in card
     assert "measured on 128 training images" in card
