@@ -11,6 +11,10 @@
 #   var/kitchen/runs/.ultralytics (the font) and .whl:
 #     bash scripts/train-gpu.sh HOURS [LR0] [AUG_SCALE]
 #
+# With ARCHITECTURE set (an ultralytics model config, e.g. ARCHITECTURE=yolo26n-p2.yaml; see
+# python -m bench.architectures) it trains that network from scratch instead of continuing the
+# warm start, which then need not be carried.
+#
 # It copies the run's best checkpoint and records (args.yaml, results.csv, run.json, the log) to
 # $OUT; put them under var/kitchen/runs/kitchen/ here, then run the export, evaluate and card
 # stages.
@@ -33,8 +37,10 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
 python3 -c 'import torch; print("torch", torch.__version__, torch.cuda.is_available())'
 # stop a little after the training budget, so the copies below always run
 limit=$(python3 -c "print(int(float('$hours') * 3600 + 90))")
+start=(--warm-start var/kitchen/warm_start/warm_start.pt)
+[ -n "${ARCHITECTURE:-}" ] && start=(--architecture "$ARCHITECTURE")
 timeout "$limit" python3 -m training.pipeline --stage train --data var/pack/data.yaml \
-    --warm-start var/kitchen/warm_start/warm_start.pt --device 0 --batch 64 --workers 14 \
+    "${start[@]}" --device 0 --batch 64 --workers 14 \
     --cache ram --no-plots --train-hours "$hours" ${lr0:+--lr0 "$lr0"} \
     ${aug_scale:+--aug-scale "$aug_scale"} >"$out/train.log" 2>&1
 status=$?

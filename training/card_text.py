@@ -6,8 +6,10 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+import onnx
+
 from scenes.classes import CLASS_NAMES
-from training.provenance import TrainingRun, read_history, training_history
+from training.provenance import DEFAULT_ARCHITECTURE, TrainingRun, read_history, training_history
 
 if TYPE_CHECKING:
     from training.pipeline import PipelineConfig
@@ -31,7 +33,7 @@ def _run_text(run: TrainingRun, *, number: int) -> str:
     epochs = "?" if run.epochs is None else run.epochs
     minutes = "?" if run.minutes is None else f"{run.minutes:.0f}"
     start = (
-        "**From scratch** (`yolov8n.yaml`)"
+        f"**From scratch** (`{run.architecture}`)"
         if run.start == "scratch"
         else f"**Warm start** from `{run.start.removeprefix('warm start from ')}`, the ONNX "
         "export of the run above"
@@ -105,6 +107,28 @@ def _training_text(
         f"weights; {where})",
         f"{len(runs)} runs of {common}:\n\n{listed}\n\n{warm}{gpu}",
     )
+
+
+def architecture_label(config: str) -> str:
+    """ "yolov8n.yaml" -> "YOLOv8n", "yolo26n-p2.yaml" -> "YOLO26n-P2": the name people use."""
+    stem = Path(config).name.removesuffix(".yaml").removesuffix(".yml")
+    family, _, variant = stem.partition("-")
+    label = family.replace("yolo", "YOLO", 1)
+    return f"{label}-{variant.upper()}" if variant else label
+
+
+def output_layout_text(model: Path) -> str:
+    """The model's output shape, read from the file, and who does its NMS."""
+    if not model.is_file():
+        return f"not read: no model at {model}"
+    proto = onnx.load(str(model), load_external_data=False)
+    dims = [d.dim_value or d.dim_param for d in proto.graph.output[0].type.tensor_type.shape.dim]
+    shape = f"({', '.join(str(d) for d in dims)})"
+    if len(dims) == 3 and dims[1] == 4 + len(CLASS_NAMES):
+        return f"{shape}: box and class scores per anchor (raw YOLO layout); NMS in `OnnxDetector`"
+    if len(dims) == 3 and dims[2] == 6:
+        return f"{shape}: x1, y1, x2, y2, score, class after the graph's own NMS"
+    return shape
 
 
 # the issue's measurement of YOLOv8n at 320x320 in bare onnxruntime with 2 threads on this machine
@@ -192,8 +216,8 @@ def card_markdown(
         "name": config.name,
         "class_names": ", ".join(f"{i}: `{n}`" for i, n in enumerate(CLASS_NAMES)),
         "imgsz": imgsz,
-        "outputs_rows": 4 + len(CLASS_NAMES),
-        "anchors": sum((imgsz // stride) ** 2 for stride in (8, 16, 32)),
+        "architecture": architecture_label(runs[-1].architecture if runs else DEFAULT_ARCHITECTURE),
+        "output_layout": output_layout_text(config.model_dir / "model.onnx"),
         "size_mb": f"{report['size_mb']:.1f}",
         "shipped": shipped,
         "latency_input": f"{latency['input_320x320']:.1f}",

@@ -34,6 +34,7 @@ from scenes.dataset import stderr_progress, write_yolo_dataset
 from scenes.scene import SceneConfig
 from training.datasets import convert_voc_to_yolo, copy_images_with_class, write_mixed_data_yaml
 from training.errors import TrainingError
+from training.provenance import DEFAULT_ARCHITECTURE
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ class PipelineConfig:
     name: str = "kitchen"
     datasets_dir: Path = Path("../shared/datasets")
     imgsz: int = 320
+    # the ultralytics model config a run from scratch builds (bench.architectures times the
+    # candidates); a warm start keeps the architecture of the model it continues
+    architecture: str = DEFAULT_ARCHITECTURE
     # head heights for a 640 px frame in SceneConfig: 20-120 there is 10-60 px in a 320 px scene,
     # the size a head has in a 320 px crop of a 640 px camera frame (12-60 px there)
     head_px: tuple[float, float] = (20.0, 120.0)
@@ -121,9 +125,13 @@ class PipelineConfig:
 
     def scratch_command(self) -> str:
         """The command that trains this configuration from scratch, for the card."""
-        if self.train_hours == PipelineConfig().train_hours:
+        defaults = PipelineConfig()
+        if (self.train_hours, self.architecture) == (defaults.train_hours, defaults.architecture):
             return "make model"
-        return f"python -m training.pipeline --train-hours {self.train_hours}"
+        command = f"python -m training.pipeline --train-hours {self.train_hours}"
+        if self.architecture != defaults.architecture:
+            command += f" --architecture {self.architecture}"
+        return command
 
     def scene_config(self) -> SceneConfig:
         return SceneConfig(
@@ -238,6 +246,11 @@ def stage_train(config: PipelineConfig, timings: dict[str, float]) -> Path:
     data_yaml = config.train_data or config.data_dir / "train.yaml"
     if not data_yaml.is_file():
         raise TrainingError(f"{data_yaml} does not exist; run the data stage first")
+    if config.warm_start is not None and config.architecture != DEFAULT_ARCHITECTURE:
+        raise TrainingError(
+            f"architecture {config.architecture} applies to a run from scratch; a warm start "
+            f"continues the architecture of {config.warm_start}"
+        )
     weights_from = warm_start_weights(config, timings)
     if config.prepare_only:
         prepare_offline(config.runs_dir / ".ultralytics")  # the font, for a machine without one
@@ -250,6 +263,7 @@ def stage_train(config: PipelineConfig, timings: dict[str, float]) -> Path:
         epochs=config.max_epochs,
         imgsz=config.imgsz,
         name=config.name,
+        model_yaml=config.architecture,
         batch=config.batch,
         workers=config.workers,
         device=config.device,
@@ -307,6 +321,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="train from this model (.onnx export or .pt checkpoint) with fine-tuning settings",
     )
+    parser.add_argument(
+        "--architecture",
+        help=f"ultralytics model config of a run from scratch (default {DEFAULT_ARCHITECTURE}; "
+        "python -m bench.architectures times the candidates)",
+    )
     parser.add_argument("--device", help="ultralytics' device: cpu (default), 0 for the first GPU")
     parser.add_argument("--batch", type=int)
     parser.add_argument("--workers", type=int, help="data-loader processes")
@@ -333,6 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         device=defaults.device,
         batch=defaults.batch,
         workers=defaults.workers,
+        architecture=defaults.architecture,
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -351,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_hours=args.train_hours,
         train_images=args.train_images,
         warm_start=args.warm_start,
+        architecture=args.architecture,
         extra_train_args=extra,
         device=args.device,
         batch=args.batch,

@@ -18,6 +18,8 @@ import yaml
 from training.errors import TrainingError
 
 HISTORY_KEY = "brightkitchen_training"
+# the ultralytics model config of every run recorded before runs named theirs
+DEFAULT_ARCHITECTURE = "yolov8n.yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,9 @@ class TrainingRun:
     # a warm start's check before training (training.warm_start): calibration_images, images,
     # max_abs_box_px, max_abs_score; None for a run from scratch or one recorded before this
     warm_start_fit: dict[str, float] | None = None
+    # the ultralytics model config the run's network was built from (a warm start keeps the
+    # architecture of the run it continues)
+    architecture: str = DEFAULT_ARCHITECTURE
 
     @property
     def on_gpu(self) -> bool:
@@ -52,6 +57,7 @@ class TrainingRun:
             command=str(data.get("command", "?")),
             machine=str(data["machine"]) if data.get("machine") else None,
             warm_start_fit=_fit(data.get("warm_start_fit")),
+            architecture=str(data.get("architecture") or DEFAULT_ARCHITECTURE),
         )
 
 
@@ -181,6 +187,7 @@ def training_history(
     earlier: tuple[TrainingRun, ...] = ()
     if record is None:
         start, command = "scratch", scratch_command
+        architecture = Path(str(args.get("model") or DEFAULT_ARCHITECTURE)).name
     else:
         history = record.get("history", [])
         earlier = tuple(
@@ -188,6 +195,7 @@ def training_history(
             for run in (history if isinstance(history, list) else [])
         )
         start = f"warm start from {record.get('onnx')}"
+        architecture = earlier[-1].architecture if earlier else DEFAULT_ARCHITECTURE
         command = (
             f"python -m training.pipeline --stage train --warm-start {record.get('onnx')} "
             f"--train-hours {args.get('time', '?')}"
@@ -200,5 +208,6 @@ def training_history(
         command=str(recorded.get("command") or command),
         machine=str(recorded["machine"]) if recorded.get("machine") else None,
         warm_start_fit=None if record is None else _fit(record),
+        architecture=architecture,
     )
     return (*earlier, this)

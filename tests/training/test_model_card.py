@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+import onnx
 import pytest
 
 from scenes.marker_model import build_marker_model
+from training.card_text import architecture_label
 from training.cli import run_train
 from training.evaluate import ImageSetReport
 from training.metrics import ClassMetrics
@@ -299,3 +301,26 @@ def test_the_scenarios_are_judged_on_the_main_stream_and_shown_on_the_sub_stream
         "| no_mask | 2 | 0 | 0 | 0 | - | 0.000 | >= 0.95: P **NOT met**, R **NOT met** |"
     )
     assert main_at < sub_at < missed
+
+
+def test_the_card_names_the_architecture_and_reads_the_output_shape_from_the_model(
+    tmp_path: Path,
+) -> None:
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    runs = (
+        TrainingRun(
+            "scratch", 60, 8.0, "optimizer auto", "make model", architecture="yolo26n-p2.yaml"
+        ),
+    )
+    card = _card_from_stored_history(config, runs, {}, tmp_path / "MODEL_CARD.md")
+    assert "a YOLO26n-P2 (ultralytics) trained **from scratch**" in card
+    assert "1. **From scratch** (`yolo26n-p2.yaml`)" in card
+    model = onnx.load(str(config.model_dir / "model.onnx"))
+    dims = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
+    assert f"| output | `output0`, ({', '.join(map(str, dims))})" in card
+
+
+def test_architecture_labels_are_the_names_people_use() -> None:
+    assert architecture_label("yolov8n.yaml") == "YOLOv8n"
+    assert architecture_label("yolo26n-p2.yaml") == "YOLO26n-P2"
+    assert architecture_label("/configs/yolo11n.yaml") == "YOLO11n"

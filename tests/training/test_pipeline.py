@@ -69,3 +69,25 @@ def test_the_scale_augmentation_reaches_the_training_arguments(
     assert main(["--stage", "train", "--work-dir", work]) == 0
     assert seen[0]["scale"] == 0.1
     assert "scale" not in seen[1]  # ultralytics' default
+
+
+def test_an_architecture_applies_to_a_run_from_scratch_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "train.yaml").write_text("train: x\nval: x\n")
+    warm = tmp_path / "old.onnx"
+    warm.write_bytes(b"not read")
+    argv = ["--stage", "train", "--work-dir", str(work), "--warm-start", str(warm)]
+    assert main([*argv, "--architecture", "yolo26n-p2.yaml"]) == 2
+    error = capsys.readouterr().err
+    assert "yolo26n-p2.yaml applies to a run from scratch" in error
+    assert "old.onnx" in error
+
+
+def test_a_run_from_scratch_names_its_architecture_in_its_command() -> None:
+    assert PipelineConfig().scratch_command() == "make model"
+    assert PipelineConfig(architecture="yolo26n-p2.yaml").scratch_command() == (
+        "python -m training.pipeline --train-hours 1.6 --architecture yolo26n-p2.yaml"
+    )

@@ -151,3 +151,27 @@ def test_a_run_without_a_record_names_no_machine(tmp_path: Path) -> None:
     assert " on " not in run.settings
     assert run.machine is None
     assert not run.on_gpu
+
+
+def test_a_run_names_the_architecture_it_was_built_from_and_a_warm_start_keeps_it(
+    tmp_path: Path,
+) -> None:
+    checkpoint = tmp_path / "warm_start" / "warm_start.pt"
+    run_dir = _run_dir(
+        tmp_path / "scratch" / "kitchen", model="yolo26n-p2.yaml", epochs=2, seconds=60
+    )
+    (scratch,) = training_history(run_dir, checkpoint, scratch_command="make model")
+    assert scratch.architecture == "yolo26n-p2.yaml"
+
+    checkpoint.parent.mkdir()
+    record = {"onnx": "models/kitchen/model.onnx", "history": [scratch.to_dict()]}
+    checkpoint.with_suffix(".json").write_text(json.dumps(record))
+    warm_dir = _run_dir(tmp_path / "warm" / "kitchen", model=str(checkpoint), epochs=2, seconds=60)
+    _, warm = training_history(warm_dir, checkpoint, scratch_command="make model")
+    assert warm.architecture == "yolo26n-p2.yaml"  # not the checkpoint's path
+
+
+def test_a_run_stored_before_runs_named_their_architecture_was_a_yolov8n() -> None:
+    stored = TrainingRun("scratch", 10, 96.0, "optimizer auto", "make model").to_dict()
+    del stored["architecture"]
+    assert TrainingRun.from_dict(stored).architecture == "yolov8n.yaml"
