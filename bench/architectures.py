@@ -24,7 +24,6 @@ os.environ["YOLO_OFFLINE"] = "1"
 import argparse
 import importlib.util
 import statistics
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,11 +32,11 @@ from pathlib import Path
 import numpy as np
 
 from bench.results import RESULTS_PATH, record
+from bench.training_env import EXIT_MISSING, ultralytics_missing
 from detector.onnx import open_session
 from scenes.classes import CLASS_NAMES
 from training.card_text import ISSUE_BARE_MS, LATENCY_BUDGET_MS
 
-EXIT_MISSING = 2
 SIZE_BUDGET_MB = 15.0
 EXPORT_OPSET = 17  # as training.train.export_onnx
 DEFAULT_WORK_DIR = Path("var/bench/architectures")
@@ -143,12 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.iterations < 1:
         parser.error("--iterations must be at least 1")
-    if importlib.util.find_spec("ultralytics") is None:
-        sys.stderr.write(
-            f"ultralytics is not installed in this Python ({sys.executable}): run this benchmark "
-            "with the training environment, .venv-train/bin/python -m bench.architectures "
-            "(make install-train makes one)\n"
-        )
+    if ultralytics_missing("bench.architectures"):
         return EXIT_MISSING
     paths = []
     for number, candidate in enumerate(CANDIDATES, start=1):

@@ -15,7 +15,7 @@ Every side is pinned to the same cores (ultralytics' session takes all the cores
 Needs a real YOLO model (models/kitchen/model.onnx by default) and ultralytics, which lives in the
 training environment, not in .venv:
 
-    /work/train-venv/bin/python -m bench.detector_vs_ultralytics [--model PATH] [--frames N]
+    .venv-train/bin/python -m bench.detector_vs_ultralytics [--model PATH] [--frames N]
         [--iterations N] [--threads N]
 
 A random-weight yolov8n works for timing: in the training environment, with YOLO_OFFLINE=1,
@@ -43,11 +43,11 @@ from numpy.typing import NDArray
 
 from bench.kitchen_streams import KITCHEN_MODEL, kitchen_videos, pin_to_cores
 from bench.results import RESULTS_PATH, record
+from bench.training_env import EXIT_MISSING, ultralytics_missing
 from detector.letterbox import Letterboxer
 from detector.onnx import OnnxDetector, open_session
 from edge.scheduler import DetectionScheduler, SchedulerConfig
 
-EXIT_MISSING = 2
 _WARMUP = 10
 
 
@@ -81,12 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--results", type=Path, default=RESULTS_PATH, help="JSON to merge into")
     args = parser.parse_args(argv)
-    if importlib.util.find_spec("ultralytics") is None:
-        sys.stderr.write(
-            f"ultralytics is not installed in this Python ({sys.executable}): run this benchmark "
-            "with the training environment, /work/train-venv/bin/python -m "
-            "bench.detector_vs_ultralytics (pip install 'brightkitchen[train]' makes one)\n"
-        )
+    if ultralytics_missing("bench.detector_vs_ultralytics"):
         return EXIT_MISSING
     if not args.model.is_file():
         sys.stderr.write(

@@ -9,6 +9,7 @@ import pytest
 
 from bench import architectures
 from bench.architectures import BASELINE, CANDIDATES, Candidate, Timing, format_report, time_bare
+from bench.training_env import EXIT_MISSING
 from training.card_text import ISSUE_BARE_MS
 
 MARKER = Path(__file__).resolve().parents[2] / "models" / "marker" / "model.onnx"
@@ -58,6 +59,6 @@ def test_it_says_so_when_ultralytics_is_missing(
 
     code = architectures.main(["--work-dir", str(tmp_path), "--results", str(tmp_path / "r.json")])
 
-    assert code == architectures.EXIT_MISSING
+    assert code == EXIT_MISSING
     assert "ultralytics is not installed" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()

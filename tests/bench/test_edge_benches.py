@@ -9,6 +9,7 @@ import pytest
 from bench import detector_vs_ultralytics
 from bench.edge_capacity import Run, rss_slope_mib
 from bench.edge_latency import percentile
+from bench.training_env import EXIT_MISSING
 
 
 def run(
@@ -66,5 +67,5 @@ def test_the_ultralytics_comparison_says_so_when_ultralytics_is_missing(
 
     code = detector_vs_ultralytics.main(["--model", str(Path(__file__))])
 
-    assert code == detector_vs_ultralytics.EXIT_MISSING
+    assert code == EXIT_MISSING
     assert "ultralytics is not installed" in capsys.readouterr().err

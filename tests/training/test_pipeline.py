@@ -8,6 +8,14 @@ from training.pipeline import STAGES, PipelineConfig, main
 from training.train import FONT_CANDIDATES
 
 
+def _work_with_training_data(tmp_path: Path) -> Path:
+    """A work dir whose data stage has run (its train.yaml exists); the train stage's input."""
+    work = tmp_path / "work"
+    (work / "data").mkdir(parents=True)
+    (work / "data" / "train.yaml").write_text("train: x\nval: x\n")
+    return work
+
+
 def test_stages_run_in_the_order_that_feeds_each_the_previous_one() -> None:
     assert STAGES == ("data", "train", "export", "scenarios", "evaluate", "card")
 
@@ -27,9 +35,7 @@ def test_a_stage_without_its_input_names_what_is_missing(
 def test_a_missing_warm_start_model_is_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    work = tmp_path / "work"
-    (work / "data").mkdir(parents=True)
-    (work / "data" / "train.yaml").write_text("train: x\nval: x\n")
+    work = _work_with_training_data(tmp_path)
     argv = ["--stage", "train", "--work-dir", str(work), "--warm-start", str(tmp_path / "old.onnx")]
     assert main(argv) == 2
     assert "old.onnx" in capsys.readouterr().err
@@ -47,9 +53,7 @@ def test_a_missing_training_pack_is_named(
 
 @pytest.mark.skipif(not any(p.is_file() for p in FONT_CANDIDATES), reason="no DejaVu font here")
 def test_preparing_a_run_elsewhere_trains_nothing_and_leaves_the_font(tmp_path: Path) -> None:
-    work = tmp_path / "work"
-    (work / "data").mkdir(parents=True)
-    (work / "data" / "train.yaml").write_text("train: x\nval: x\n")
+    work = _work_with_training_data(tmp_path)
     assert main(["--stage", "train", "--work-dir", str(work), "--prepare-only"]) == 0
     assert (work / "runs" / ".ultralytics" / "Arial.ttf").is_file()
     assert not (work / "runs" / "kitchen").exists()  # no training run
@@ -74,9 +78,7 @@ def test_the_scale_augmentation_reaches_the_training_arguments(
 def test_an_architecture_applies_to_a_run_from_scratch_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    work = tmp_path / "work"
-    (work / "data").mkdir(parents=True)
-    (work / "data" / "train.yaml").write_text("train: x\nval: x\n")
+    work = _work_with_training_data(tmp_path)
     warm = tmp_path / "old.onnx"
     warm.write_bytes(b"not read")
     argv = ["--stage", "train", "--work-dir", str(work), "--warm-start", str(warm)]
