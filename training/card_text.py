@@ -90,8 +90,17 @@ def _training_text(
     fit = runs[-1].warm_start_fit or {}
     listed = "\n\n".join(_run_text(run, number=i) for i, run in enumerate(runs, start=1))
     box_px, score = _sci(fit.get("max_abs_box_px")), _sci(fit.get("max_abs_score"))
+    seeded = fit.get("one_to_one_seeded")
+    one_to_one = (
+        f" The raw export leaves out the one-to-one head an NMS-free network trains beside the "
+        f"one it exports; its {_count(seeded)} convolutions are seeded from their exported "
+        "one-to-many twins, as ultralytics builds that head before training."
+        if seeded
+        else ""
+    )
     warm = (
-        "A warm start rebuilds a trainable YOLOv8n from the previous run's ONNX export "
+        f"A warm start rebuilds a trainable {architecture_label(runs[-1].architecture)} from the "
+        "previous run's ONNX export "
         "(`training.warm_start`; the .pt checkpoints were not kept). The export fuses every "
         "BatchNorm into its convolution, so each BatchNorm is rebuilt with the statistics of its "
         f"input measured on {_count(fit.get('calibration_images'))} training images and a weight "
@@ -101,6 +110,7 @@ def _training_text(
         "precision, as ultralytics' own checkpoints do. No warm-up (its bias learning rate of 0.1 "
         "would undo what the weights know); each run's learning rate is in its line above. The "
         "exported weights are the run's best epoch on the validation split (ultralytics' best.pt)."
+        f"{one_to_one}"
     )
     return (
         f"after {epochs} epochs of training (from scratch, then warm-started from those "

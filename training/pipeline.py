@@ -215,6 +215,9 @@ def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Pat
     from training.warm_start import build_warm_start  # needs the train extra (torch)
 
     started = time.monotonic()
+    history = read_history(config.warm_start)
+    # a model exported before runs recorded their architecture was a YOLOv8n
+    architecture = history[-1].architecture if history else DEFAULT_ARCHITECTURE
     generated, face_masks = config.data_dir / "generated", config.data_dir / "face-masks"
     check = build_warm_start(
         config.warm_start,
@@ -222,6 +225,7 @@ def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Pat
         image_folders=[generated / "images" / "train", face_masks / "images" / "train"],
         check_folders=[generated / "images" / "val", face_masks / "images" / "val"],
         imgsz=config.imgsz,
+        model_yaml=architecture,
         calibration_count=config.warm_start_calibration_images,
     )
     if check.max_abs_box_px > 0.05 or check.max_abs_score > 1e-3:
@@ -230,7 +234,7 @@ def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Pat
         "onnx": str(config.warm_start),
         "calibration_images": config.warm_start_calibration_images,
         **dataclasses.asdict(check),
-        "history": [run.to_dict() for run in read_history(config.warm_start)],
+        "history": [run.to_dict() for run in history],
     }
     record_path = config.warm_start_checkpoint.with_suffix(".json")
     record_path.write_text(json.dumps(record, indent=2) + "\n")

@@ -33,7 +33,8 @@ class TrainingRun:
     # run.json existed, which ran on the project's 2-core CPU machine
     machine: str | None = None
     # a warm start's check before training (training.warm_start): calibration_images, images,
-    # max_abs_box_px, max_abs_score; None for a run from scratch or one recorded before this
+    # max_abs_box_px, max_abs_score, one_to_one_seeded (an NMS-free head); None for a run from
+    # scratch or one recorded before this
     warm_start_fit: dict[str, float] | None = None
     # the ultralytics model config the run's network was built from (a warm start keeps the
     # architecture of the run it continues)
@@ -61,7 +62,13 @@ class TrainingRun:
         )
 
 
-WARM_START_FIT_KEYS = ("calibration_images", "images", "max_abs_box_px", "max_abs_score")
+WARM_START_FIT_KEYS = (
+    "calibration_images",
+    "images",
+    "max_abs_box_px",
+    "max_abs_score",
+    "one_to_one_seeded",
+)
 
 
 def _fit(record: object) -> dict[str, float] | None:

@@ -8,13 +8,19 @@ input measured on real training images (a calibration pass), its weight is sqrt(
 bias mu + b'. In eval mode that is exact; in train mode, with batch statistics close to mu and v,
 it is close, so the first training steps start from what the shipped model knows.
 
+An NMS-free head (YOLO26) trains a one-to-one twin of its one-to-many head beside it; the raw
+export the edge decodes keeps only the one-to-many head. The missing twin is seeded from the
+exported one, which is how ultralytics itself builds it (a copy of the one-to-many head before
+training), so the warm start continues such a model too.
+
 The parts that read the ONNX file need only onnx and numpy; the rebuilding needs the `train` extra
 (torch, ultralytics), imported inside the functions that use it.
 """
 
+import dataclasses
 import importlib
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +54,7 @@ class WarmStartCheck:
     max_abs_box_px: float  # largest difference of a box coordinate, input pixels
     max_abs_score: float  # largest difference of a class score (0..1)
     train_mode_max_abs_score: float  # the same with BatchNorm on batch statistics (train mode)
+    one_to_one_seeded: int = 0  # one-to-one head convolutions copied from their exported twin
 
 
 def _module_name(initializer: str, *, node: str) -> str:
@@ -105,6 +112,28 @@ def check_conv_match(
             f"the ONNX file does not match the model ({len(problems)} differences): "
             + "; ".join(problems[:10])
         )
+
+
+ONE_TO_ONE = ".one2one_"  # how ultralytics names the one-to-one twin of a head module
+
+
+def seed_one_to_one(
+    exported: Mapping[str, ConvParams], expected: Iterable[str]
+) -> tuple[dict[str, ConvParams], tuple[str, ...]]:
+    """The exported convolutions plus, for each one-to-one head convolution of the model that the
+    export left out (`model.23.one2one_cv3.0.1.conv`), a copy of its exported one-to-many twin
+    (`model.23.cv3.0.1.conv`); and the names seeded. Anything else missing stays missing, for
+    check_conv_match to name."""
+    params = dict(exported)
+    seeded = []
+    for name in expected:
+        if ONE_TO_ONE not in name or name in params:
+            continue
+        twin = name.replace(ONE_TO_ONE, ".", 1)
+        if twin in exported:
+            params[name] = exported[twin]
+            seeded.append(name)
+    return params, tuple(seeded)
 
 
 def class_names_of(model: onnx.ModelProto) -> list[str]:
@@ -183,11 +212,11 @@ def build_warm_start(
 
     proto = onnx.load(str(onnx_path))
     names = class_names_of(proto)
-    exported = onnx_conv_params(proto)
     model = tasks.DetectionModel(model_yaml, ch=3, nc=len(names), verbose=False)
     model.names = dict(enumerate(names))
     nn = torch.nn
     convs = {n: m for n, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+    exported, seeded = seed_one_to_one(onnx_conv_params(proto), convs)
     bn_of = {
         f"{n}.conv": m.bn
         for n, m in model.named_modules()
@@ -195,7 +224,17 @@ def build_warm_start(
         and isinstance(getattr(m, "bn", None), nn.BatchNorm2d)
     }
     check_conv_match(exported, {n: tuple(c.weight.shape) for n, c in convs.items()})
-    logger.info("warm start convs=%d with_batchnorm=%d from=%s", len(convs), len(bn_of), onnx_path)
+    logger.info(
+        "warm start model=%s convs=%d with_batchnorm=%d one_to_one_seeded=%d from=%s",
+        model_yaml,
+        len(convs),
+        len(bn_of),
+        len(seeded),
+        onnx_path,
+    )
+    # the export is the one-to-many head's raw output: compare with that, train with both heads
+    end2end = bool(getattr(model, "end2end", False))
+    model.end2end = False
 
     with torch.no_grad():
         # first BN(x) = x + b' with neutral statistics: the model then equals the fused export
@@ -249,6 +288,9 @@ def build_warm_start(
         logger.info("calibrated batchnorm layers=%d images=%d", len(bn_of), len(paths))
 
         check = _check(torch, model, onnx_path, check_folders or image_folders, check_count, imgsz)
+    check = dataclasses.replace(check, one_to_one_seeded=len(seeded))
+    if end2end:
+        model.end2end = True
 
     checkpoint = {
         "model": model.half(),  # as ultralytics stores its checkpoints; training loads it as float

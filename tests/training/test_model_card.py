@@ -206,6 +206,8 @@ def test_a_warm_started_model_card_lists_every_training_run(tmp_path: Path) -> N
     assert "**2 epochs in 10 min**" in card
     assert "--warm-start models/kitchen/model.onnx --train-hours 1.7" in card
     assert "8.0e-04 px" in card
+    assert "A warm start rebuilds a trainable YOLOv8n from" in card
+    assert "one-to-one" not in card  # a YOLOv8n has a single head
     assert "with a 1-minute load average of 1.9" in card
     assert "**not shown to be met**" in card  # 21 ms per 640x360 frame
 
@@ -318,6 +320,21 @@ def test_the_card_names_the_architecture_and_reads_the_output_shape_from_the_mod
     model = onnx.load(str(config.model_dir / "model.onnx"))
     dims = [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim]
     assert f"| output | `output0`, ({', '.join(map(str, dims))})" in card
+
+
+def test_a_warm_start_of_an_nms_free_network_says_its_one_to_one_head_was_seeded(
+    tmp_path: Path,
+) -> None:
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    y26 = "yolo26n-p2.yaml"
+    fit = {"calibration_images": 128.0, "images": 8.0, "one_to_one_seeded": 32.0}
+    runs = (
+        TrainingRun("scratch", 15, 93.0, "optimizer auto", "cpu", architecture=y26),
+        TrainingRun("warm start from m.onnx", 15, 90.0, "lr0 0.0005", "cpu", None, fit, y26),
+    )
+    card = _card_from_stored_history(config, runs, {}, tmp_path / "MODEL_CARD.md")
+    assert "A warm start rebuilds a trainable YOLO26n-P2 from" in card
+    assert "its 32 convolutions are seeded from their exported one-to-many twins" in card
 
 
 def test_architecture_labels_are_the_names_people_use() -> None:

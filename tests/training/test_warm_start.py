@@ -14,6 +14,7 @@ from training.warm_start import (
     check_conv_match,
     class_names_of,
     onnx_conv_params,
+    seed_one_to_one,
 )
 
 
@@ -76,6 +77,36 @@ def test_a_matching_model_passes_and_every_difference_is_named() -> None:
     assert "missing in the ONNX file: model.1.conv" in message
     assert "not in the model: model.22.dfl.conv" in message
     assert "model.0.conv: shape (4, 3, 1, 1) in the ONNX file, (8, 3, 1, 1) in the model" in message
+
+
+def test_a_one_to_one_head_left_out_of_the_export_is_seeded_from_its_one_to_many_twin() -> None:
+    exported = onnx_conv_params(_graph())
+    model = {
+        "model.0.conv": (4, 3, 1, 1),
+        "model.22.dfl.conv": (1, 4, 1, 1),
+        "model.22.one2one_dfl.conv": (1, 4, 1, 1),  # the twin ultralytics trains beside it
+    }
+    params, seeded = seed_one_to_one(exported, model)
+    assert seeded == ("model.22.one2one_dfl.conv",)
+    assert params["model.22.one2one_dfl.conv"] is exported["model.22.dfl.conv"]
+    check_conv_match(params, model)
+    assert "model.22.one2one_dfl.conv" not in exported  # the export's own reading is unchanged
+
+
+def test_only_a_one_to_one_module_with_an_exported_twin_is_seeded() -> None:
+    exported = onnx_conv_params(_graph())
+    model = {
+        "model.0.conv": (4, 3, 1, 1),
+        "model.22.dfl.conv": (1, 4, 1, 1),
+        "model.22.one2one_cv9.conv": (1, 4, 1, 1),  # no cv9 exported
+        "model.23.conv": (4, 4, 1, 1),  # a plain module the file lacks
+    }
+    params, seeded = seed_one_to_one(exported, model)
+    assert seeded == ()
+    with pytest.raises(TrainingError, match="2 differences") as err:
+        check_conv_match(params, model)
+    assert "missing in the ONNX file: model.22.one2one_cv9.conv" in str(err.value)
+    assert "missing in the ONNX file: model.23.conv" in str(err.value)
 
 
 def test_class_names_come_from_ultralytics_metadata_in_id_order() -> None:
