@@ -16,31 +16,14 @@ import pytest
 
 from detector.detections import Detections
 from detector.onnx import OnnxDetector
-from scenes.backgrounds import View
-from scenes.scene import Scene, SceneConfig, generate_scene
-from training.metrics import iou
+from scenes.scene import Scene, generate_scene
+from tests.models.unseen_scenes import TEST_CONFIG, found_of
 
 MODEL = Path(__file__).resolve().parents[2] / "models" / "kitchen" / "model.onnx"
 SEEDS = range(101, 141)
-MIN_SIZE_PX = (
-    12.0  # objects under this (sqrt of the box area) in the 320 px scene are not asked for
-)
 SHIPPED_CONFIDENCE = 0.3  # the default confidence in MODEL_CARD.md
 BAR = {"head_bare": 0.95, "face_masked": 0.92, "rodent": 0.7, "food_uncovered": 0.95}
 WANTED = tuple(BAR)
-TEST_CONFIG = SceneConfig(
-    view=View.WALL,
-    night=False,
-    people=(2, 3),
-    rodents=(2, 4),
-    food=(1, 2),
-    props=(0, 2),
-    cat_probability=0.0,
-    head_px=(40.0, 100.0),
-    covered_probability=0.0,  # every head bare
-    masked_probability=1.0,  # every front face masked
-    food_covered_probability=0.0,  # every dish uncovered
-)
 
 
 @pytest.fixture(scope="module")
@@ -68,20 +51,6 @@ def seen(detector: OnnxDetector) -> list[tuple[Scene, Detections]]:
 def test_each_violation_class_is_found_on_unseen_scenes(
     seen: list[tuple[Scene, Detections]], wanted: str
 ) -> None:
-    found, total = 0, 0
-    for scene, detections in seen:
-        boxes = [
-            tuple(float(v) for v in box)
-            for box, label in zip(detections.xyxy, detections.labels, strict=True)
-            if label == wanted
-        ]
-        for label in scene.labels:
-            size_px = (label.width * label.height) ** 0.5
-            if label.class_name != wanted or size_px < MIN_SIZE_PX:
-                continue
-            if label.visible_fraction < 0.7:
-                continue
-            total += 1
-            found += any(iou(label.xyxy, box) >= 0.5 for box in boxes)  # type: ignore[arg-type]
+    found, total = found_of(seen, wanted)
     assert total >= 4, f"the test scenes hold only {total} {wanted} objects"
     assert found / total >= BAR[wanted], f"{wanted}: found {found} of {total}"
