@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 
 from scenes.classes import CLASS_NAMES
-from training.provenance import DEFAULT_ARCHITECTURE, TrainingRun, read_history, training_history
+from training.provenance import TrainingRun, architecture_of, read_history, training_history
 
 if TYPE_CHECKING:
     from training.pipeline import PipelineConfig
@@ -99,7 +99,7 @@ def _training_text(
         else ""
     )
     warm = (
-        f"A warm start rebuilds a trainable {architecture_label(runs[-1].architecture)} from the "
+        f"A warm start rebuilds a trainable {architecture_label(architecture_of(runs))} from the "
         "previous run's ONNX export "
         "(`training.warm_start`; the .pt checkpoints were not kept). The export fuses every "
         "BatchNorm into its convolution, so each BatchNorm is rebuilt with the statistics of its "
@@ -226,7 +226,7 @@ def card_markdown(
         "name": config.name,
         "class_names": ", ".join(f"{i}: `{n}`" for i, n in enumerate(CLASS_NAMES)),
         "imgsz": imgsz,
-        "architecture": architecture_label(runs[-1].architecture if runs else DEFAULT_ARCHITECTURE),
+        "architecture": architecture_label(architecture_of(runs)),
         "output_layout": output_layout_text(config.model_dir / "model.onnx"),
         "size_mb": f"{report['size_mb']:.1f}",
         "shipped": shipped,

@@ -34,7 +34,7 @@ from scenes.dataset import stderr_progress, write_yolo_dataset
 from scenes.scene import SceneConfig
 from training.datasets import convert_voc_to_yolo, copy_images_with_class, write_mixed_data_yaml
 from training.errors import TrainingError
-from training.provenance import DEFAULT_ARCHITECTURE
+from training.provenance import DEFAULT_ARCHITECTURE, architecture_of, read_history
 
 logger = logging.getLogger(__name__)
 
@@ -211,13 +211,10 @@ def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Pat
         raise TrainingError(f"warm start {config.warm_start} does not exist")
     if config.warm_start.suffix != ".onnx":
         return config.warm_start
-    from training.provenance import read_history
     from training.warm_start import build_warm_start  # needs the train extra (torch)
 
     started = time.monotonic()
     history = read_history(config.warm_start)
-    # a model exported before runs recorded their architecture was a YOLOv8n
-    architecture = history[-1].architecture if history else DEFAULT_ARCHITECTURE
     generated, face_masks = config.data_dir / "generated", config.data_dir / "face-masks"
     check = build_warm_start(
         config.warm_start,
@@ -225,7 +222,7 @@ def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Pat
         image_folders=[generated / "images" / "train", face_masks / "images" / "train"],
         check_folders=[generated / "images" / "val", face_masks / "images" / "val"],
         imgsz=config.imgsz,
-        model_yaml=architecture,
+        model_yaml=architecture_of(history),
         calibration_count=config.warm_start_calibration_images,
     )
     if check.max_abs_box_px > 0.05 or check.max_abs_score > 1e-3:

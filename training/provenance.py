@@ -8,7 +8,7 @@ existed are recognised by the export date ultralytics wrote (KNOWN_HISTORIES).
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,6 +60,12 @@ class TrainingRun:
             warm_start_fit=_fit(data.get("warm_start_fit")),
             architecture=str(data.get("architecture") or DEFAULT_ARCHITECTURE),
         )
+
+
+def architecture_of(runs: Sequence[TrainingRun]) -> str:
+    """The ultralytics model config of the model the runs made (its last run's; a model that
+    records no runs was a YOLOv8n)."""
+    return runs[-1].architecture if runs else DEFAULT_ARCHITECTURE
 
 
 WARM_START_FIT_KEYS = (
@@ -202,7 +208,7 @@ def training_history(
             for run in (history if isinstance(history, list) else [])
         )
         start = f"warm start from {record.get('onnx')}"
-        architecture = earlier[-1].architecture if earlier else DEFAULT_ARCHITECTURE
+        architecture = architecture_of(earlier)
         command = (
             f"python -m training.pipeline --stage train --warm-start {record.get('onnx')} "
             f"--train-hours {args.get('time', '?')}"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
 
 from detector.model_spec import OutputLayout
 from detector.onnx import OnnxDetector
@@ -20,18 +21,25 @@ from training.warm_start import onnx_conv_params
 MODEL = Path(__file__).resolve().parents[2] / "models" / "kitchen-next" / "model.onnx"
 
 
-def test_the_candidate_loads_in_the_edge_detector_with_the_kitchen_classes() -> None:
-    detector = OnnxDetector(MODEL, confidence_threshold=0.3)
+@pytest.fixture(scope="module")
+def detector() -> OnnxDetector:
+    return OnnxDetector(MODEL, confidence_threshold=0.3)
+
+
+def test_the_candidate_loads_in_the_edge_detector_with_the_kitchen_classes(
+    detector: OnnxDetector,
+) -> None:
     assert detector.class_names == CLASS_NAMES
     assert detector.input_size == (320, 320)
     assert detector.layout is OutputLayout.RAW  # the one-to-many head, NMS in OnnxDetector
     assert len(detector.detect(np.full((360, 640, 3), 128, dtype=np.uint8)).labels) == 0  # blank
 
 
-def test_the_candidate_already_finds_large_bare_heads_and_masked_faces() -> None:
+def test_the_candidate_already_finds_large_bare_heads_and_masked_faces(
+    detector: OnnxDetector,
+) -> None:
     # measured at 0.3 on these 20 scenes after 17 + 7 epochs: head_bare 28/28, face_masked 24/25
     # (rodent 5/11, food_uncovered 15/18 are not asked for yet); random weights find none
-    detector = OnnxDetector(MODEL, confidence_threshold=0.3)
     seen = []
     for seed in range(101, 121):
         scene = generate_scene(seed, size=320, config=TEST_CONFIG)
