@@ -16,7 +16,7 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _check_config(args: argparse.Namespace) -> int:
-    from edge.config import check_config
+    from edge.config_file import check_config
 
     return check_config(args.path)
 

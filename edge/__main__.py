@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
-from edge.config import EdgeConfig, LogLevel, check_config, load_config
+from edge.config import EdgeConfig, LogLevel
+from edge.config_file import check_config, load_config
 from edge.errors import ConfigError, OutboxError, PublisherError
 from edge.evidence.errors import EvidenceError
 from edge.extras import Extras

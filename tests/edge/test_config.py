@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from contracts import ViolationKind
-from edge.config import EdgeConfig, check_config, load_config
+from edge.config import EdgeConfig
+from edge.config_file import check_config, load_config
 from edge.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

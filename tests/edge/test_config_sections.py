@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edge.config import EdgeConfig, load_config
+from edge.config import EdgeConfig
+from edge.config_file import load_config
 from edge.errors import ConfigError
 
 KITCHEN_EXAMPLE = Path(__file__).parent / "kitchen" / "kitchen_example.yaml"
@@ -129,7 +130,7 @@ def test_a_sub_stream_with_another_scheme_names_the_key_not_the_url(tmp_path: Pa
 def test_check_config_names_a_missing_sub_stream_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from edge.config import check_config
+    from edge.config_file import check_config
 
     model = tmp_path / "model.onnx"
     model.write_bytes(b"not checked here")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from edge.config import load_config
+from edge.config_file import load_config
 from edge.kitchen.build import build_kitchen_rules
 from tests.fixtures.edge import T0
 

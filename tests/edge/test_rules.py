@@ -7,7 +7,7 @@ import pytest
 
 from contracts import ViolationKind
 from detector.detections import Detections
-from edge.config import load_config
+from edge.config_file import load_config
 from edge.rules import LabelInZoneRule, build_rules, max_gap_for
 from edge.zones import Zone
 from streams.frame import Frame
