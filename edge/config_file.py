@@ -113,36 +113,32 @@ def _root_errors(err: ValidationError) -> list[ErrorDetails]:
     ]
 
 
+def _first_ids(section: str, items: object, problems: list[str]) -> dict[str, int]:
+    """Each item's `id` -> the index of its first item in the section; repeats become problems."""
+    first: dict[str, int] = {}
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(item_id, str):
+            continue
+        if item_id in first:
+            problems.append(
+                f"{section}.{index}.id: duplicate {section[:-1]} id {item_id!r}"
+                f" (also {section}.{first[item_id]}.id)"
+            )
+        else:
+            first[item_id] = index
+    return first
+
+
 def _cross_problems(data: Mapping[str, object]) -> list[str]:
     """Checks across sections, run on the raw data so they show up next to schema errors."""
     problems: list[str] = []
     cameras = data.get("cameras")
-    camera_ids: dict[str, int] = {}
-    for index, camera in enumerate(cameras if isinstance(cameras, list) else []):
-        camera_id = camera.get("id") if isinstance(camera, dict) else None
-        if isinstance(camera_id, str):
-            if camera_id in camera_ids:
-                problems.append(
-                    f"cameras.{index}.id: duplicate camera id {camera_id!r}"
-                    f" (also cameras.{camera_ids[camera_id]}.id)"
-                )
-            else:
-                camera_ids[camera_id] = index
+    camera_ids = _first_ids("cameras", cameras, problems)
     rules = data.get("rules")
-    rule_ids: dict[str, int] = {}
+    _first_ids("rules", rules, problems)
     for index, rule in enumerate(rules if isinstance(rules, list) else []):
-        if not isinstance(rule, dict):
-            continue
-        rule_id = rule.get("id")
-        if isinstance(rule_id, str):
-            if rule_id in rule_ids:
-                problems.append(
-                    f"rules.{index}.id: duplicate rule id {rule_id!r}"
-                    f" (also rules.{rule_ids[rule_id]}.id)"
-                )
-            else:
-                rule_ids[rule_id] = index
-        watched = rule.get("cameras")
+        watched = rule.get("cameras") if isinstance(rule, dict) else None
         if isinstance(watched, list) and isinstance(cameras, list):
             problems.extend(
                 f"rules.{index}.cameras: unknown camera {camera_id!r}"
