@@ -9,6 +9,7 @@
   let sites = [];
   let polygons = []; // [{code, name, polygon: [[x, y], ...]}] in 0..1
   let drawing = [];
+  let snapshotFor = ""; // the preview URL the zone editor shows, without its cache-buster
 
   function fillSelect(select, options, blank) {
     select.replaceChildren(...(blank ? [el("option", { value: "" }, "—")] : []),
@@ -77,7 +78,13 @@
     const site = $("camera-site").value;
     const camera = $("zone-camera").value;
     if (!site || !camera) return;
-    $("zone-snapshot").src = `/api/v1/sites/${site}/cameras/${camera}/preview.jpg?ts=${Date.now()}`;
+    // One request per camera shown: reloading the same snapshot on every refresh of the lists
+    // would abort the load in flight and redraw the picture under the corners being placed.
+    const snapshot = `/api/v1/sites/${site}/cameras/${camera}/preview.jpg`;
+    if (snapshotFor !== snapshot) {
+      snapshotFor = snapshot;
+      $("zone-snapshot").src = `${snapshot}?ts=${Date.now()}`;
+    }
     polygons = (await api("GET", `/api/v1/sites/${site}/cameras/${camera}/zones`)).map((z) => ({ code: z.code, name: z.name, polygon: z.polygon }));
     drawing = [];
     showZones();
