@@ -2,13 +2,14 @@
 queue with clip, review and charts, and the operator's live list. Nothing loads from outside."""
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import APIResponse, Browser, Page, Route, expect
 
 from api.settings import ApiSettings
 from brightkitchen.services.mosquitto import MosquittoBroker
@@ -243,6 +244,47 @@ def test_the_operator_sees_new_violations_without_reload(
         context.close()
 
 
+def test_a_violation_pushed_while_the_queue_loads_stays_in_the_queue(
+    browser: Browser,
+    site_api: tuple[ThreadedApi, Population],
+    tester_publisher: MqttTestPublisher,
+    make_violation: MakeViolation,
+) -> None:
+    """The queue's answer is taken before the violation exists and delivered after the live push
+    showed it: the row must survive the answer (it used to be replaced away until a reload)."""
+    api, population = site_api
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        held.append((route, route.fetch()))
+
+    page = _page_as(browser, api, population.headers["supervisor"])
+    page.route(lambda url: "/api/v1/violations?" in url, hold)
+    try:
+        page.goto(api.base_url + "/supervisor")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
+        wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
+        # Playwright's sync API runs the route handler only inside its own calls: wait in one.
+        for _ in range(200):
+            if held:
+                break
+            page.wait_for_timeout(100)
+        assert len(held) == 1, "the queue request was not held"
+        event = make_violation(kind=ViolationKind.RODENT, camera="cam-1")
+        tester_publisher.publish(violation_topic("site-1", "edge-1"), encode(event))
+        row = page.locator(f'#violations-body tr[data-violation-id="{event.violation_id}"]')
+        expect(row).to_be_visible()
+        route, stale = held[0]
+        assert str(event.violation_id) not in stale.text()
+        route.fulfill(response=stale)
+        expect(page.locator("#violations-body")).to_have_attribute("aria-busy", "false")
+        expect(row).to_be_visible()
+        expect(row).to_have_class(re.compile(r"\bnew\b"))
+        assert page.context.__dict__["bk_failures"] == []
+    finally:
+        page.context.close()
+
+
 def test_an_admin_draws_a_zone_on_the_snapshot_and_issues_a_share_link(
     browser: Browser, site_api: tuple[ThreadedApi, Population]
 ) -> None:
@@ -252,6 +294,8 @@ def test_an_admin_draws_a_zone_on_the_snapshot_and_issues_a_share_link(
     page = _page_as(
         browser, api, population.headers["admin"], viewport={"width": 1400, "height": 1000}
     )
+    snapshots: list[str] = []
+    page.on("request", lambda r: snapshots.append(r.url) if "/preview.jpg" in r.url else None)
     try:
         page.goto(api.base_url + "/admin")
         expect(page.locator("#cameras li[data-camera=cam-1]")).to_be_visible()
@@ -282,6 +326,9 @@ def test_an_admin_draws_a_zone_on_the_snapshot_and_issues_a_share_link(
         page.click("#link-form button[type=submit]")
         expect(page.locator("#link-url")).to_contain_text("/share/")
         _wait_in_page(page, "document.querySelector('#link-qr').naturalWidth > 0")
+        # Choosing the camera already shown and saving its zones keep the one snapshot: a second
+        # request would abort the first mid-load (a failed request) and redraw under the corners.
+        assert len(snapshots) == 1, snapshots
         assert page.context.__dict__["bk_failures"] == []
     finally:
         page.context.close()

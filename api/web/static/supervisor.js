@@ -63,10 +63,34 @@
     empty.hidden = body.rows.length > 0;
   }
 
+  // Violations pushed live while the queue loads: the answer may predate them, and replacing the
+  // rows with it would drop an alert until the next reload.
+  let loads = 0;
+  let arrivals = [];
+
   async function loadQueue() {
-    const page = await api("GET", `/api/v1/violations?${query()}`);
-    body.replaceChildren(...page.items.map(row));
-    empty.hidden = body.rows.length > 0;
+    loads += 1;
+    body.setAttribute("aria-busy", "true");
+    try {
+      const page = await api("GET", `/api/v1/violations?${query()}`);
+      const listed = new Set(page.items.map((v) => v.violation_id));
+      const missed = arrivals.filter((v) => !listed.has(v.violation_id));
+      body.replaceChildren(...page.items.map(row));
+      for (const v of missed) upsert(v, true);
+      empty.hidden = body.rows.length > 0;
+    } finally {
+      loads -= 1;
+      if (!loads) {
+        arrivals = [];
+        body.setAttribute("aria-busy", "false");
+      }
+    }
+  }
+
+  function arrived(v) {
+    if (loads) arrivals.push(v);
+    upsert(v, true);
+    loadCharts().catch(() => {});
   }
 
   async function loadCharts() {
@@ -144,7 +168,7 @@
   }
 
   BK.liveStream(
-    (v) => { upsert(v, true); loadCharts().catch(() => {}); },
+    arrived,
     (v) => upsert(v, false),
     document.getElementById("live-status"),
     endOf,
