@@ -69,6 +69,23 @@ def _wait_in_page(page: Page, expression: str) -> None:
     wait_for(lambda: page.evaluate(expression) is True, timeout_s=20, what=expression)
 
 
+def _hold_requests(page: Page, part: str) -> list[tuple[Route, APIResponse]]:
+    """Requests whose URL contains `part` are answered by the server at once, but the answer
+    reaches the page only when the test fulfils the route with it (a slow network, on cue)."""
+    held: list[tuple[Route, APIResponse]] = []
+    page.route(lambda url: part in url, lambda route: held.append((route, route.fetch())))
+    return held
+
+
+def _first_held(page: Page, held: list[tuple[Route, APIResponse]]) -> tuple[Route, APIResponse]:
+    # Playwright's sync API runs route handlers only inside its own calls: wait in one.
+    for _ in range(200):
+        if held:
+            return held[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("no request was held")
+
+
 def _edge_put(api: ThreadedApi, population: Population, path: str, data: bytes, kind: str) -> None:
     response = httpx.put(
         api.base_url + path,
@@ -253,33 +270,53 @@ def test_a_violation_pushed_while_the_queue_loads_stays_in_the_queue(
     """The queue's answer is taken before the violation exists and delivered after the live push
     showed it: the row must survive the answer (it used to be replaced away until a reload)."""
     api, population = site_api
-    held: list[tuple[Route, APIResponse]] = []
-
-    def hold(route: Route) -> None:
-        held.append((route, route.fetch()))
-
     page = _page_as(browser, api, population.headers["supervisor"])
-    page.route(lambda url: "/api/v1/violations?" in url, hold)
+    held = _hold_requests(page, "/api/v1/violations?")
     try:
         page.goto(api.base_url + "/supervisor")
         expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
         wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
-        # Playwright's sync API runs the route handler only inside its own calls: wait in one.
-        for _ in range(200):
-            if held:
-                break
-            page.wait_for_timeout(100)
-        assert len(held) == 1, "the queue request was not held"
+        route, stale = _first_held(page, held)
         event = make_violation(kind=ViolationKind.RODENT, camera="cam-1")
         tester_publisher.publish(violation_topic("site-1", "edge-1"), encode(event))
         row = page.locator(f'#violations-body tr[data-violation-id="{event.violation_id}"]')
         expect(row).to_be_visible()
-        route, stale = held[0]
         assert str(event.violation_id) not in stale.text()
         route.fulfill(response=stale)
         expect(page.locator("#violations-body")).to_have_attribute("aria-busy", "false")
         expect(row).to_be_visible()
         expect(row).to_have_class(re.compile(r"\bnew\b"))
+        assert page.context.__dict__["bk_failures"] == []
+    finally:
+        page.context.close()
+
+
+def test_a_case_change_pushed_while_the_staff_list_loads_is_not_undone_by_it(
+    browser: Browser,
+    site_api: tuple[ThreadedApi, Population],
+    make_violation: MakeViolation,
+) -> None:
+    """The staff list's answer says "new"; the acknowledgement pushed live meanwhile is newer."""
+    api, population = site_api
+    event = make_violation(kind=ViolationKind.NO_HAT, occurred_at=datetime.now(UTC))
+    assert api.components.store.insert_if_new(event, received_at=api.components.clock())
+    vid = str(event.violation_id)
+    page = _page_as(browser, api, population.headers["staff"])
+    held = _hold_requests(page, "/api/v1/violations?")
+    try:
+        page.goto(api.base_url + "/staff")
+        expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
+        wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
+        route, stale = _first_held(page, held)
+        assert '"state":"new"' in stale.text().replace(" ", "")
+        with httpx.Client(base_url=api.base_url, headers=population.headers["staff"]) as staff:
+            assert staff.post(f"/api/v1/violations/{vid}/acknowledge").is_success
+        card = page.locator(f'article[data-violation-id="{vid}"]')
+        expect(card).to_have_attribute("data-state", "acknowledged")
+        route.fulfill(response=stale)
+        expect(page.locator("#cases")).to_have_attribute("aria-busy", "false")
+        expect(card).to_have_attribute("data-state", "acknowledged")
+        expect(card).to_have_count(1)
         assert page.context.__dict__["bk_failures"] == []
     finally:
         page.context.close()

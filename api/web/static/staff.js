@@ -95,8 +95,14 @@
   }
 
   async function load() {
-    const page = await api("GET", "/api/v1/violations?state=new&state=acknowledged&state=rectified&limit=100");
-    for (const v of page.items.reverse()) render(v);
+    cases.setAttribute("aria-busy", "true");
+    try {
+      const page = await api("GET", "/api/v1/violations?state=new&state=acknowledged&state=rectified&limit=100");
+      // A case already shown was pushed live while this answer was on its way: it is the newer.
+      for (const v of page.items.reverse()) if (!known.has(v.violation_id)) render(v);
+    } finally {
+      cases.setAttribute("aria-busy", "false");
+    }
   }
 
   function endOf(end) {
