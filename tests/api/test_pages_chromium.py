@@ -69,6 +69,12 @@ def _wait_in_page(page: Page, expression: str) -> None:
     wait_for(lambda: page.evaluate(expression) is True, timeout_s=20, what=expression)
 
 
+def _wait_live(page: Page, api: ThreadedApi) -> None:
+    """The page says it is live and the API holds its one event stream."""
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
+    wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
+
+
 def _hold_requests(page: Page, part: str) -> list[tuple[Route, APIResponse]]:
     """Requests whose URL contains `part` are answered by the server at once, but the answer
     reaches the page only when the test fulfils the route with it (a slow network, on cue)."""
@@ -145,8 +151,7 @@ def test_staff_get_the_alert_acknowledge_and_rectify_with_a_photo(
         page.goto(api.base_url + "/")
         assert page.url == f"{api.base_url}/staff"
         page.click("#sound-on")
-        expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
-        wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
+        _wait_live(page, api)
         other_site = make_violation(site="site-3")
         tester_publisher.publish(violation_topic("site-3", "edge-1"), encode(other_site))
         event = make_violation(kind=ViolationKind.RODENT, severity=1).model_copy(
@@ -240,8 +245,7 @@ def test_the_operator_sees_new_violations_without_reload(
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(f"{api.base_url}/login?token={ACCESS_TOKEN}")
         assert page.url == f"{api.base_url}/supervisor"
-        expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
-        wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
+        _wait_live(page, api)
         page.evaluate("window.loadedOnce = true")  # gone if the page reloads
         event = make_violation(kind=ViolationKind.NO_MASK, camera="cam-7", confidence=0.93)
         tester_publisher.publish(violation_topic("site-1", "edge-1"), encode(event))
@@ -274,8 +278,7 @@ def test_a_violation_pushed_while_the_queue_loads_stays_in_the_queue(
     held = _hold_requests(page, "/api/v1/violations?")
     try:
         page.goto(api.base_url + "/supervisor")
-        expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
-        wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
+        _wait_live(page, api)
         route, stale = _first_held(page, held)
         event = make_violation(kind=ViolationKind.RODENT, camera="cam-1")
         tester_publisher.publish(violation_topic("site-1", "edge-1"), encode(event))
@@ -305,8 +308,7 @@ def test_a_case_change_pushed_while_the_staff_list_loads_is_not_undone_by_it(
     held = _hold_requests(page, "/api/v1/violations?")
     try:
         page.goto(api.base_url + "/staff")
-        expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
-        wait_for(lambda: api.components.hub.subscriber_count == 1, timeout_s=10, what="the SSE")
+        _wait_live(page, api)
         route, stale = _first_held(page, held)
         assert '"state":"new"' in stale.text().replace(" ", "")
         with httpx.Client(base_url=api.base_url, headers=population.headers["staff"]) as staff:
