@@ -5,7 +5,8 @@ Stages, each one resumable on its own (`python -m training.pipeline --stage STAG
 - data: generated train / val / test scenes (write_yolo_dataset) and the face-mask set converted to
   YOLO with its fixed validation split held out; the real training images are listed real_repeat
   times so they weigh more against the many generated ones, and those with an unmasked face
-  bare_extra_repeat times more;
+  bare_extra_repeat times more; animal_images more scenes with rodents and cats in each, if asked
+  (training.pipeline_data);
 - train: ultralytics YOLO from scratch for a wall-clock budget (train_hours), checkpoints kept;
   with warm_start (`--warm-start models/kitchen/model.onnx`) it continues from a shipped model's
   weights instead (training.warm_start rebuilds a trainable checkpoint from the ONNX file);
@@ -22,18 +23,15 @@ import dataclasses
 import json
 import logging
 import os
-import shutil
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scenes.classes import KitchenClass
-from scenes.dataset import stderr_progress, write_yolo_dataset
 from scenes.scene import SceneConfig
-from training.datasets import convert_voc_to_yolo, copy_images_with_class, write_mixed_data_yaml
 from training.errors import TrainingError
+from training.pipeline_data import record_time, stage_data
 from training.provenance import DEFAULT_ARCHITECTURE, architecture_of, read_history
 
 logger = logging.getLogger(__name__)
@@ -72,6 +70,9 @@ class PipelineConfig:
     train_images: int = 4000
     val_images: int = 300  # ultralytics' per-epoch validation (checkpoint choice)
     test_images: int = 500  # held out from everything, for the card
+    # more training scenes, with rodents and cats in each (animal_scene_config): the classes the
+    # model finds least; 0 leaves them out
+    animal_images: int = 0
     seed: int = 20261128
     real_repeat: int = 2
     # real photos with an unmasked face are 1 in 5 of the set: list them this many times more, so
@@ -140,58 +141,12 @@ class PipelineConfig:
             mask_crops_dir=self.datasets_dir / "mask-crops",
         )
 
-
-def _timed(stage: str, timings: dict[str, float], started: float) -> None:
-    timings[stage] = round(time.monotonic() - started, 1)
-    logger.info("stage=%s seconds=%.1f", stage, timings[stage])
-
-
-def stage_data(config: PipelineConfig, timings: dict[str, float]) -> Path:
-    """Generated scenes + converted face-masks; returns the training data.yaml."""
-    started = time.monotonic()
-    generated = config.data_dir / "generated"
-    for split, count in (
-        ("train", config.train_images),
-        ("val", config.val_images),
-        ("test", config.test_images),
-    ):
-        write_yolo_dataset(
-            generated,
-            count=count,
-            seed=config.seed,
-            split=split,
-            size=config.imgsz,
-            config=config.scene_config(),
-            progress=stderr_progress(f"scenes {split}"),
-            workers=config.workers,
+    def animal_scene_config(self) -> SceneConfig:
+        """The extra training scenes' config: scene_config with 1-3 rodents by day and 1-5 at
+        night in every scene, and a cat in 6 scenes of 10 (0-2, 0-4 and 2 in 10 there)."""
+        return dataclasses.replace(
+            self.scene_config(), rodents=(1, 3), night_rodents=(1, 5), cat_probability=0.6
         )
-    _timed("data_generate", timings, started)
-    started = time.monotonic()
-    face_masks = config.data_dir / "face-masks"
-    if face_masks.exists():
-        shutil.rmtree(face_masks)
-    report = convert_voc_to_yolo(config.datasets_dir / "face-masks", face_masks)
-    logger.info("face-masks images=%s boxes=%s", dict(report.images), dict(report.boxes))
-    train_folders = [generated / "images" / "train"]
-    for copy in range(config.real_repeat):
-        folder = face_masks / "images" / f"train{copy}"
-        labels = face_masks / "labels" / f"train{copy}"
-        shutil.copytree(face_masks / "images" / "train", folder)
-        shutil.copytree(face_masks / "labels" / "train", labels)
-        train_folders.append(folder)
-    for copy in range(config.bare_extra_repeat):
-        folder = face_masks / "images" / f"train_bare{copy}"
-        count = copy_images_with_class(
-            face_masks / "images" / "train", folder, KitchenClass.FACE_BARE.value
-        )
-        logger.info("face-masks images with face_bare listed again: %d", count)
-        train_folders.append(folder)
-    _timed("data_convert", timings, started)
-    return write_mixed_data_yaml(
-        config.data_dir / "train.yaml",
-        train=train_folders,
-        val=[generated / "images" / "val"],
-    )
 
 
 def best_checkpoint(config: PipelineConfig) -> Path:
@@ -235,7 +190,7 @@ def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Pat
     }
     record_path = config.warm_start_checkpoint.with_suffix(".json")
     record_path.write_text(json.dumps(record, indent=2) + "\n")
-    _timed("warm_start", timings, started)
+    record_time("warm_start", timings, started)
     return config.warm_start_checkpoint
 
 
@@ -273,7 +228,7 @@ def stage_train(config: PipelineConfig, timings: dict[str, float]) -> Path:
         weights=weights_from,
         command=config.command,
     )
-    _timed("train", timings, started)
+    record_time("train", timings, started)
     return weights
 
 
@@ -318,6 +273,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--train-hours", type=float)
     parser.add_argument("--train-images", type=int)
     parser.add_argument(
+        "--animal-images",
+        type=int,
+        help="data stage: this many more training scenes with rodents and cats in each",
+    )
+    parser.add_argument(
         "--warm-start",
         type=Path,
         help="train from this model (.onnx export or .pt checkpoint) with fine-tuning settings",
@@ -350,6 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         models_dir=defaults.models_dir,
         train_hours=defaults.train_hours,
         train_images=defaults.train_images,
+        animal_images=defaults.animal_images,
         device=defaults.device,
         batch=defaults.batch,
         workers=defaults.workers,
@@ -371,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         models_dir=args.models_dir,
         train_hours=args.train_hours,
         train_images=args.train_images,
+        animal_images=args.animal_images,
         warm_start=args.warm_start,
         architecture=args.architecture,
         extra_train_args=extra,

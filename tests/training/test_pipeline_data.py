@@ -1,0 +1,92 @@
+"""The pipeline's data stage on a tiny run: which folders the training data.yaml lists, and the
+extra animal scenes (rodents and cats in every one) that are never a copy of another split's."""
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+
+from scenes.classes import KitchenClass, class_id
+from scenes.scene import generate_scene
+from training.pipeline import PipelineConfig
+from training.pipeline_data import ANIMAL_SPLIT, stage_data
+
+XML = """<annotation><filename>{stem}.png</filename>
+<size><width>64</width><height>48</height><depth>3</depth></size>
+<object><name>{name}</name><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>30</xmax><ymax>34</ymax>
+</bndbox></object></annotation>"""
+
+
+def _datasets(root: Path) -> Path:
+    """A stand-in for ../shared/datasets: two VOC face photos and one face crop of each kind."""
+    if root.exists():
+        return root
+    voc = root / "face-masks"
+    (voc / "annotations").mkdir(parents=True)
+    (voc / "images").mkdir()
+    picture = np.full((48, 64, 3), 120, dtype=np.uint8)
+    for stem, name in (("a", "with_mask"), ("b", "without_mask")):
+        (voc / "annotations" / f"{stem}.xml").write_text(XML.format(stem=stem, name=name))
+        cv2.imwrite(str(voc / "images" / f"{stem}.png"), picture)
+    for kind in ("with_mask", "without_mask"):
+        (root / "mask-crops" / kind).mkdir(parents=True)
+        cv2.imwrite(str(root / "mask-crops" / kind / "face.png"), picture)
+    return root
+
+
+def _config(tmp_path: Path, animal_images: int) -> PipelineConfig:
+    return PipelineConfig(
+        work_dir=tmp_path / "work",
+        datasets_dir=_datasets(tmp_path / "datasets"),
+        train_images=2,
+        val_images=1,
+        test_images=1,
+        animal_images=animal_images,
+        workers=1,
+    )
+
+
+def _digests(folder: Path) -> set[str]:
+    return {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def test_animal_scenes_are_listed_for_training_and_repeat_no_other_scene(tmp_path: Path) -> None:
+    config = _config(tmp_path, animal_images=3)
+    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    animals = config.data_dir / ANIMAL_SPLIT / "images" / ANIMAL_SPLIT
+    assert str(animals.resolve()) in train
+    assert len(list(animals.iterdir())) == 3
+    generated = config.data_dir / "generated" / "images"
+    others = set().union(*(_digests(generated / split) for split in ("train", "val", "test")))
+    assert not _digests(animals) & others
+
+
+def test_without_animal_scenes_an_earlier_runs_folder_is_not_trained_on(tmp_path: Path) -> None:
+    stage_data(_config(tmp_path, animal_images=2), {})
+    config = _config(tmp_path, animal_images=0)
+    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    assert not any(ANIMAL_SPLIT in folder for folder in train)
+    assert not (config.data_dir / ANIMAL_SPLIT).exists()
+    assert len(train) == 1 + config.real_repeat + config.bare_extra_repeat
+
+
+def test_animal_scenes_hold_more_rodents_and_cats_and_differ_in_nothing_else(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path, animal_images=0)
+    usual, animal = config.scene_config(), config.animal_scene_config()
+    changed = {f.name for f in dataclasses.fields(usual)}
+    changed = {name for name in changed if getattr(usual, name) != getattr(animal, name)}
+    assert changed == {"rodents", "night_rodents", "cat_probability"}
+    counts = {"usual": 0, "animal": 0}
+    for seed in range(12):
+        for name, scene_config in (("usual", usual), ("animal", animal)):
+            labels = generate_scene(seed, size=320, config=scene_config).labels
+            counts[name] += sum(
+                label.class_id in (class_id(KitchenClass.RODENT), class_id(KitchenClass.CAT))
+                for label in labels
+            )
+    assert counts["animal"] > 1.5 * counts["usual"]
