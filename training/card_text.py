@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 
 from scenes.classes import CLASS_NAMES
+from training.pipeline_data import ANIMAL_SPLIT
 from training.provenance import TrainingRun, architecture_of, read_history, training_history
 
 if TYPE_CHECKING:
@@ -249,6 +250,7 @@ def card_markdown(
         "people_hi": config.people[1],
         "real_repeat": config.real_repeat,
         "bare_extra_repeat": config.bare_extra_repeat,
+        "animal_scenes": animal_scenes_text(config),
         "data_minutes": minutes(
             timings.get("data_generate", 0.0) + timings.get("data_convert", 0.0)
         ),
@@ -275,6 +277,19 @@ def card_markdown(
         "sub_size": "x".join(map(str, SCENARIO_STREAMS["sub"])),
     }
     return Template(TEMPLATE.read_text()).substitute(values)
+
+
+def animal_scenes_text(config: "PipelineConfig") -> str:
+    """The extra animal scenes' sentence for the card's data list; empty when there are none."""
+    if config.animal_images == 0:
+        return ""
+    animal = config.animal_scene_config()
+    return (
+        f"\n  Another {config.animal_images} training scenes (`--animal-images`, split"
+        f" `{ANIMAL_SPLIT}`) hold {animal.rodents[0]}-{animal.rodents[1]} rodents by day,"
+        f" {animal.night_rodents[0]}-{animal.night_rodents[1]} at night and a cat in"
+        f" {animal.cat_probability:.0%} of them: rodents and cats were the classes found least."
+    )
 
 
 def _torch_version() -> str:

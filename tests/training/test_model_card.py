@@ -95,6 +95,20 @@ def test_the_card_shows_measured_figures_and_judges_the_targets(tmp_path: Path) 
     assert "AGPL-3.0" in card
 
 
+def test_the_card_says_how_many_animal_scenes_were_added_and_what_they_hold(
+    tmp_path: Path,
+) -> None:
+    plain = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    card = write_model_card(plain, _report(), {}, tmp_path / "plain.md").read_text()
+    assert "--animal-images" not in card
+    animals = PipelineConfig(
+        work_dir=tmp_path / "work", models_dir=tmp_path / "models", animal_images=1500
+    )
+    card = write_model_card(animals, _report(), {}, tmp_path / "animals.md").read_text()
+    assert "Another 1500 training scenes (`--animal-images`" in card
+    assert "1-3 rodents by day, 1-5 at night and a cat in 60% of them" in card
+
+
 def test_the_card_shows_recall_by_size(tmp_path: Path) -> None:
     report = _report()
     report["generated_test"]["0.4"]["size_recall"] = [
