@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from scenes.classes import KitchenClass
 from scenes.dataset import stderr_progress, write_yolo_dataset
+from scenes.scene import SceneConfig
 from training.datasets import convert_voc_to_yolo, copy_images_with_class, write_mixed_data_yaml
 
 if TYPE_CHECKING:
@@ -36,16 +37,7 @@ def stage_data(config: "PipelineConfig", timings: dict[str, float]) -> Path:
         ("val", config.val_images),
         ("test", config.test_images),
     ):
-        write_yolo_dataset(
-            generated,
-            count=count,
-            seed=config.seed,
-            split=split,
-            size=config.imgsz,
-            config=config.scene_config(),
-            progress=stderr_progress(f"scenes {split}"),
-            workers=config.workers,
-        )
+        _write_scenes(config, generated, split, count, config.scene_config())
     animals = _animal_scenes(config)
     record_time("data_generate", timings, started)
     started = time.monotonic()
@@ -68,17 +60,23 @@ def _animal_scenes(config: "PipelineConfig") -> Path | None:
         shutil.rmtree(out)
     if config.animal_images == 0:
         return None
+    _write_scenes(config, out, ANIMAL_SPLIT, config.animal_images, config.animal_scene_config())
+    return out / "images" / ANIMAL_SPLIT
+
+
+def _write_scenes(
+    config: "PipelineConfig", out: Path, split: str, count: int, scenes: SceneConfig
+) -> None:
     write_yolo_dataset(
         out,
-        count=config.animal_images,
+        count=count,
         seed=config.seed,
-        split=ANIMAL_SPLIT,
+        split=split,
         size=config.imgsz,
-        config=config.animal_scene_config(),
-        progress=stderr_progress(f"scenes {ANIMAL_SPLIT}"),
+        config=scenes,
+        progress=stderr_progress(f"scenes {split}"),
         workers=config.workers,
     )
-    return out / "images" / ANIMAL_SPLIT
 
 
 def _face_masks(config: "PipelineConfig") -> list[Path]:
