@@ -38,7 +38,7 @@ def test_the_candidate_loads_in_the_edge_detector_with_the_kitchen_classes(
 def test_the_candidate_already_finds_large_bare_heads_and_masked_faces(
     detector: OnnxDetector,
 ) -> None:
-    # measured at 0.3 on these 20 scenes after 17 + 7 + 9 + 14 + 24 + 10 epochs: head_bare 28/28,
+    # measured at 0.3 on these 20 scenes after 92 epochs in 7 runs: head_bare 28/28,
     # face_masked 24/25 (rodent 9/11, food_uncovered 17/18 are not asked for yet); random weights
     # find none
     seen = []
