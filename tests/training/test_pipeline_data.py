@@ -78,8 +78,8 @@ def test_animal_scenes_hold_more_rodents_and_cats_and_differ_in_nothing_else(
 ) -> None:
     config = _config(tmp_path, animal_images=0)
     usual, animal = config.scene_config(), config.animal_scene_config()
-    changed = {f.name for f in dataclasses.fields(usual)}
-    changed = {name for name in changed if getattr(usual, name) != getattr(animal, name)}
+    fields = (f.name for f in dataclasses.fields(usual))
+    changed = {name for name in fields if getattr(usual, name) != getattr(animal, name)}
     assert changed == {"rodents", "night_rodents", "cat_probability"}
     counts = {"usual": 0, "animal": 0}
     for seed in range(12):
