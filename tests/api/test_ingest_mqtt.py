@@ -222,7 +222,10 @@ def test_a_transient_storage_failure_leaves_the_message_for_redelivery(
     _ready(rig.start(store=FlakyStore(rig.store, failures=1)))
     event = make_violation()
     tester_publisher.publish(TOPIC, encode(event))
-    wait_for(lambda: rig.stored_ids() == {event.violation_id}, timeout_s=30, what="redelivery")
+    # the announcement comes last, after the row and the counters: waiting on the row alone
+    # raced the ACCEPTED count
+    wait_for(lambda: bool(rig.announced), timeout_s=30, what="the redelivery to be announced")
+    assert rig.stored_ids() == {event.violation_id}
     counts = rig.counters.snapshot()
     assert counts.rejected[RejectReason.STORAGE] == 1
     assert counts.outcomes[Outcome.ACCEPTED] == 1
