@@ -3,9 +3,10 @@
 SceneTracker turns one frame's Detections into a Scene that the rules read:
 - Labels map the model's class names to roles (defaults: the kitchen model's CLASS_NAMES).
 - People are tracked; each head box (head_covered / head_bare, one box per head after a
-  cross-class NMS) is attached to the person box that holds most of it (>= PART_COVER), one head
-  per person, and likewise each face box (face_masked / face_bare). A person's identity thus
-  survives turning away: the head or face is then simply not seen (the rules read it as uncertain).
+  cross-class NMS that also drops a box nested in another) is attached to the person box that
+  holds most of it (>= PART_COVER), one head per person, and likewise each face box
+  (face_masked / face_bare). A person's identity thus survives turning away: the head or face is
+  then simply not seen (the rules read it as uncertain).
 - Heads and faces with no person around them (a close camera that sees shoulders up) are tracked
   on their own and become subjects too.
 - Rodents: optional motion support first (a weak rodent box near a small moving blob gets a
@@ -30,6 +31,10 @@ from edge.kitchen.tracker import IouTracker, TrackerSettings, greedy_pairs
 
 PART_COVER = 0.6  # a head or face belongs to a person when this much of it lies in the person box
 DUPLICATE_IOU = 0.6  # two boxes of twin classes (covered / bare) this similar are one object
+# a head or face box lying this much inside another of its kind is that same head or face: under a
+# chef's toque the head box is twice as tall as the head, and the model may also box the face part
+# below the hat as a bare head (IoU about 0.35 with the hat's box, so the IoU test keeps both)
+NESTED_COVER = 0.8
 
 
 class Role(StrEnum):
@@ -140,15 +145,21 @@ _ROLES = tuple(Role)
 _ROLE_INDEX = {role: index for index, role in enumerate(_ROLES)}
 
 
-def _nms(boxes: FloatArray, scores: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Indices kept by a plain NMS at DUPLICATE_IOU, most confident first."""
+def _nms(
+    boxes: FloatArray, scores: NDArray[np.float64], *, nested: bool = False
+) -> NDArray[np.int64]:
+    """Indices kept by an NMS at DUPLICATE_IOU, most confident first; with `nested`, a box that
+    lies NESTED_COVER inside a kept box, or holds one that much, is a duplicate too."""
     if scores.shape[0] <= 1:
         return np.arange(scores.shape[0], dtype=np.int64)
     order = np.argsort(-scores, kind="stable")
-    iou = iou_matrix(boxes, boxes)
+    duplicate = iou_matrix(boxes, boxes) > DUPLICATE_IOU
+    if nested:
+        cover = cover_matrix(boxes, boxes)
+        duplicate |= (cover >= NESTED_COVER) | (cover.T >= NESTED_COVER)
     kept: list[int] = []
     for index in order.tolist():
-        if all(iou[index, other] <= DUPLICATE_IOU for other in kept):
+        if not any(duplicate[index, other] for other in kept):
             kept.append(index)
     return np.array(kept, dtype=np.int64)
 
@@ -286,7 +297,7 @@ class SceneTracker:
         people: NDArray[np.int64],
     ) -> tuple[dict[int, Part], list[Part]]:
         """Parts attached to people (by position in `people`), and the parts with nobody."""
-        candidates = candidates[_nms(boxes[candidates], scores[candidates])]
+        candidates = candidates[_nms(boxes[candidates], scores[candidates], nested=True)]
         parts = [
             Part(
                 role=_ROLES[int(roles[index])],

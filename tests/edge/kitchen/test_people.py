@@ -256,3 +256,32 @@ def test_a_head_box_reported_as_both_classes_counts_once() -> None:
         )
 
     assert recorder.events == []
+
+
+def test_a_bare_head_box_nested_in_a_toque_box_is_the_same_head() -> None:
+    recorder = hat_engine()
+    for t_s in times(0.0, 10.0):
+        # a chef's toque makes the head box twice as tall as the head; the model also boxes the
+        # face part below the hat as a bare head (IoU 0.43 with the hat's box, all of it inside)
+        recorder.frame(
+            t_s,
+            ("person", (100, 20, 160, 240), 0.9),
+            ("head_covered", (115, 22, 145, 94), 0.9),
+            ("head_bare", (116, 62, 145, 94), 0.6),
+        )
+
+    assert recorder.events == []
+
+
+def test_a_confident_bare_head_inside_a_weak_covered_box_stays_bare() -> None:
+    recorder = hat_engine()
+    for t_s in times(0.0, 10.0):
+        recorder.frame(
+            t_s,
+            ("person", (100, 20, 160, 240), 0.9),
+            ("head_covered", (115, 22, 145, 94), 0.4),
+            ("head_bare", (116, 62, 145, 94), 0.9),
+        )
+
+    [start] = recorder.starts
+    assert [box.label for box in start.boxes] == ["head_bare", "person"]
