@@ -59,6 +59,8 @@ MASK_COLORS: dict[MaskStyle, tuple[Color, ...]] = {
     MaskStyle.CLOTH: ((25, 25, 25), (90, 90, 90), (90, 50, 30), (160, 160, 160), (60, 60, 160)),
     MaskStyle.KN95: ((245, 245, 245), (225, 225, 225), (40, 40, 40)),
 }
+# a face without a correct mask: no mask, a mask under the nose, a mask on the chin
+BAD_MASK_WEAR: tuple[float, float, float] = (0.6, 0.25, 0.15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +101,11 @@ def random_head_look(
     covered_probability: float,
     masked_probability: float,
     real_face: tuple[NDArray[np.uint8], bool] | None = None,
+    bad_mask_wear: tuple[float, float, float] = BAD_MASK_WEAR,
 ) -> HeadLook:
-    """A random head; covering and mask follow the probabilities (a bad mask counts as none)."""
+    """A random head; covering and mask follow the probabilities (a bad mask counts as none).
+    A face without a correct mask has none, one under the nose or one on the chin with the
+    probabilities of bad_mask_wear."""
     covered = rng.random() < covered_probability
     covering = (
         Covering(rng.choice([Covering.TOQUE, Covering.HAIRNET, Covering.CAP], p=[0.4, 0.35, 0.25]))
@@ -118,7 +123,7 @@ def random_head_look(
         mask = MaskWear.CORRECT
     else:
         mask = MaskWear(
-            rng.choice([MaskWear.NONE, MaskWear.UNDER_NOSE, MaskWear.CHIN], p=[0.6, 0.25, 0.15])
+            rng.choice([MaskWear.NONE, MaskWear.UNDER_NOSE, MaskWear.CHIN], p=list(bad_mask_wear))
         )
     style = MaskStyle(rng.choice(list(MaskStyle), p=[0.6, 0.25, 0.15]))
     palette = MASK_COLORS[style]

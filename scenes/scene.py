@@ -14,7 +14,7 @@ from scenes.cats import draw_cat, random_cat_pose
 from scenes.errors import SceneConfigError
 from scenes.faces import pick_face_crop
 from scenes.food import draw_container, random_container
-from scenes.heads import random_head_look
+from scenes.heads import BAD_MASK_WEAR, random_head_look
 from scenes.headwear import Facing
 from scenes.labels import Label, extract_labels
 from scenes.people import draw_person_front, draw_person_top, random_person_look
@@ -43,6 +43,8 @@ class SceneConfig:
     head_px: Range = (12.0, 60.0)  # head heights in a frame 640 px on its long side
     covered_probability: float = 0.5  # a head has a toque, hair net or cap
     masked_probability: float = 0.5  # a face wears its mask correctly
+    # the other faces: no mask, under the nose, on the chin (probabilities, summing to 1)
+    bad_mask_wear: tuple[float, float, float] = BAD_MASK_WEAR
     food_covered_probability: float = 0.5
     mask_crops_dir: Path | None = None  # folder with with_mask/ and without_mask/ face crops
     real_face_probability: float = 0.5  # of front-facing faces, when mask_crops_dir is given
@@ -74,6 +76,11 @@ class SceneConfig:
                 raise SceneConfigError(
                     f"SceneConfig.{name} must be (low, high), 0 <= low <= high, got {(low, high)}"
                 )
+        if min(self.bad_mask_wear) < 0.0 or abs(sum(self.bad_mask_wear) - 1.0) > 1e-6:
+            raise SceneConfigError(
+                "SceneConfig.bad_mask_wear must be 3 probabilities >= 0 summing to 1, got "
+                f"{self.bad_mask_wear}"
+            )
         if self.min_contrast < 0.0:
             raise SceneConfigError(
                 f"SceneConfig.min_contrast must be >= 0, got {self.min_contrast}"
@@ -267,6 +274,7 @@ def _person(
         covered_probability=config.covered_probability,
         masked_probability=config.masked_probability,
         real_face=real,
+        bad_mask_wear=config.bad_mask_wear,
     )
     look = random_person_look(rng, head)
     if layout.view is View.CEILING:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 
 from scenes.classes import CLASS_NAMES
-from training.pipeline_data import ANIMAL_SPLIT
+from training.pipeline_data import ANIMAL_SPLIT, MASK_SPLIT
 from training.provenance import TrainingRun, architecture_of, read_history, training_history
 
 if TYPE_CHECKING:
@@ -250,7 +250,7 @@ def card_markdown(
         "people_hi": config.people[1],
         "real_repeat": config.real_repeat,
         "bare_extra_repeat": config.bare_extra_repeat,
-        "animal_scenes": animal_scenes_text(config),
+        "extra_scenes": extra_scenes_text(config),
         "data_minutes": minutes(
             timings.get("data_generate", 0.0) + timings.get("data_convert", 0.0)
         ),
@@ -279,17 +279,29 @@ def card_markdown(
     return Template(TEMPLATE.read_text()).substitute(values)
 
 
-def animal_scenes_text(config: "PipelineConfig") -> str:
-    """The extra animal scenes' sentence for the card's data list; empty when there are none."""
-    if config.animal_images == 0:
-        return ""
-    animal = config.animal_scene_config()
-    return (
-        f"\n  Another {config.animal_images} training scenes (`--animal-images`, split"
-        f" `{ANIMAL_SPLIT}`) hold {animal.rodents[0]}-{animal.rodents[1]} rodents by day,"
-        f" {animal.night_rodents[0]}-{animal.night_rodents[1]} at night and a cat in"
-        f" {animal.cat_probability:.0%} of them: rodents and cats were the classes found least."
-    )
+def extra_scenes_text(config: "PipelineConfig") -> str:
+    """The extra animal and mask scenes' sentences for the card's data list; empty when there are
+    none."""
+    text = ""
+    if config.animal_images:
+        animal = config.animal_scene_config()
+        text += (
+            f"\n  Another {config.animal_images} training scenes (`--animal-images`, split"
+            f" `{ANIMAL_SPLIT}`) hold {animal.rodents[0]}-{animal.rodents[1]} rodents by day,"
+            f" {animal.night_rodents[0]}-{animal.night_rodents[1]} at night and a cat in"
+            f" {animal.cat_probability:.0%} of them: rodents and cats were the classes found least."
+        )
+    if config.mask_images:
+        masks = config.mask_scene_config()
+        none, under_nose, chin = masks.bad_mask_wear
+        text += (
+            f"\n  Another {config.mask_images} training scenes (`--mask-images`, split"
+            f" `{MASK_SPLIT}`) show {masks.people[0]}-{masks.people[1]} people to a wall camera,"
+            f" a correct mask on {masks.masked_probability:.0%} of the faces and, of the others,"
+            f" {under_nose:.0%} under the nose, {chin:.0%} on the chin and {none:.0%} none:"
+            " a mask under the nose was the no_mask event missed last."
+        )
+    return text
 
 
 def _torch_version() -> str:

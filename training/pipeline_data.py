@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 # the split name seeds the scenes (scenes.dataset.scene_seed): animal scenes never repeat a
 # train, val or test scene
 ANIMAL_SPLIT = "animals"
+MASK_SPLIT = "mask_wear"
 
 
 def record_time(stage: str, timings: dict[str, float], started: float) -> None:
@@ -38,13 +39,18 @@ def stage_data(config: "PipelineConfig", timings: dict[str, float]) -> Path:
         ("test", config.test_images),
     ):
         _write_scenes(config, generated, split, count, config.scene_config())
-    animals = _animal_scenes(config)
+    extras = [
+        _extra_scenes(config, split, count, scenes)
+        for split, count, scenes in (
+            (ANIMAL_SPLIT, config.animal_images, config.animal_scene_config()),
+            (MASK_SPLIT, config.mask_images, config.mask_scene_config()),
+        )
+    ]
     record_time("data_generate", timings, started)
     started = time.monotonic()
     train_folders = [generated / "images" / "train", *_face_masks(config)]
     record_time("data_convert", timings, started)
-    if animals is not None:
-        train_folders.append(animals)
+    train_folders.extend(folder for folder in extras if folder is not None)
     return write_mixed_data_yaml(
         config.data_dir / "train.yaml",
         train=train_folders,
@@ -52,16 +58,19 @@ def stage_data(config: "PipelineConfig", timings: dict[str, float]) -> Path:
     )
 
 
-def _animal_scenes(config: "PipelineConfig") -> Path | None:
-    """config.animal_images more training scenes with rodents and cats in each (none: no folder;
-    what an earlier run wrote is removed, never trained on by accident)."""
-    out = config.data_dir / ANIMAL_SPLIT
+def _extra_scenes(
+    config: "PipelineConfig", split: str, count: int, scenes: SceneConfig
+) -> Path | None:
+    """count more training scenes of their own kind (the animal or the mask scenes) in
+    data_dir/<split>/ (none: no folder; what an earlier run wrote is removed, never trained on
+    by accident)."""
+    out = config.data_dir / split
     if out.exists():
         shutil.rmtree(out)
-    if config.animal_images == 0:
+    if count == 0:
         return None
-    _write_scenes(config, out, ANIMAL_SPLIT, config.animal_images, config.animal_scene_config())
-    return out / "images" / ANIMAL_SPLIT
+    _write_scenes(config, out, split, count, scenes)
+    return out / "images" / split
 
 
 def _write_scenes(

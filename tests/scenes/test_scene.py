@@ -6,6 +6,8 @@ import pytest
 from scenes.backgrounds import View
 from scenes.classes import CLASS_NAMES
 from scenes.errors import SceneConfigError
+from scenes.heads import BAD_MASK_WEAR, random_head_look
+from scenes.headwear import MaskWear
 from scenes.scene import SceneConfig, generate_scene
 
 SIZE = (256, 192)
@@ -112,6 +114,7 @@ def test_forced_attributes_give_only_the_violating_classes() -> None:
         (SceneConfig(people=(3, 1)), "people"),
         (SceneConfig(head_px=(2.0, 10.0)), "head_px"),
         (SceneConfig(min_contrast=-1.0), "min_contrast"),
+        (SceneConfig(bad_mask_wear=(0.5, 0.5, 0.5)), "bad_mask_wear"),
     ],
 )
 def test_bad_config_names_the_field(config: SceneConfig, field: str) -> None:
@@ -139,3 +142,18 @@ def test_a_contrast_floor_drops_labels_and_never_changes_the_picture() -> None:
         assert set(b.labels) <= set(a.labels)
         assert c.labels == ()  # no colour is 500 away from another (at most 441)
     assert sum(len(scene.labels) for scene in floored) > 0
+
+
+def test_bad_mask_wear_picks_how_an_unmasked_face_wears_its_mask() -> None:
+    def wear(bad_mask_wear: tuple[float, float, float]) -> set[MaskWear]:
+        rng = np.random.default_rng(3)
+        return {
+            random_head_look(
+                rng, covered_probability=0.5, masked_probability=0.0, bad_mask_wear=bad_mask_wear
+            ).mask
+            for _ in range(40)
+        }
+
+    assert wear((0.0, 1.0, 0.0)) == {MaskWear.UNDER_NOSE}
+    assert wear((0.0, 0.0, 1.0)) == {MaskWear.CHIN}
+    assert wear(BAD_MASK_WEAR) == {MaskWear.NONE, MaskWear.UNDER_NOSE, MaskWear.CHIN}

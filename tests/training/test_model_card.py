@@ -107,6 +107,19 @@ def test_the_card_says_how_many_animal_scenes_were_added_and_what_they_hold(
     card = write_model_card(animals, _report(), {}, tmp_path / "animals.md").read_text()
     assert "Another 1500 training scenes (`--animal-images`" in card
     assert "1-3 rodents by day, 1-5 at night and a cat in 60% of them" in card
+    assert "--mask-images" not in card
+
+
+def test_the_card_says_how_many_mask_scenes_were_added_and_what_they_hold(
+    tmp_path: Path,
+) -> None:
+    masks = PipelineConfig(
+        work_dir=tmp_path / "work", models_dir=tmp_path / "models", mask_images=800
+    )
+    card = write_model_card(masks, _report(), {}, tmp_path / "masks.md").read_text()
+    assert "Another 800 training scenes (`--mask-images`, split `mask_wear`)" in card
+    assert "a correct mask on 40% of the faces and, of the others, 60% under the nose" in card
+    assert "--animal-images" not in card
 
 
 def test_the_card_shows_recall_by_size(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import yaml
 from scenes.classes import KitchenClass, class_id
 from scenes.scene import generate_scene
 from training.pipeline import PipelineConfig
-from training.pipeline_data import ANIMAL_SPLIT, stage_data
+from training.pipeline_data import ANIMAL_SPLIT, MASK_SPLIT, stage_data
 
 XML = """<annotation><filename>{stem}.png</filename>
 <size><width>64</width><height>48</height><depth>3</depth></size>
@@ -37,7 +37,7 @@ def _datasets(root: Path) -> Path:
     return root
 
 
-def _config(tmp_path: Path, animal_images: int) -> PipelineConfig:
+def _config(tmp_path: Path, animal_images: int, mask_images: int = 0) -> PipelineConfig:
     return PipelineConfig(
         work_dir=tmp_path / "work",
         datasets_dir=_datasets(tmp_path / "datasets"),
@@ -45,6 +45,7 @@ def _config(tmp_path: Path, animal_images: int) -> PipelineConfig:
         val_images=1,
         test_images=1,
         animal_images=animal_images,
+        mask_images=mask_images,
         workers=1,
     )
 
@@ -90,3 +91,41 @@ def test_animal_scenes_hold_more_rodents_and_cats_and_differ_in_nothing_else(
                 for label in labels
             )
     assert counts["animal"] > 1.5 * counts["usual"]
+
+
+def test_mask_scenes_are_listed_for_training_beside_the_animal_scenes(tmp_path: Path) -> None:
+    config = _config(tmp_path, animal_images=1, mask_images=2)
+    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    masks = config.data_dir / MASK_SPLIT / "images" / MASK_SPLIT
+    assert str(masks.resolve()) in train
+    assert str((config.data_dir / ANIMAL_SPLIT / "images" / ANIMAL_SPLIT).resolve()) in train
+    assert len(list(masks.iterdir())) == 2
+    generated = config.data_dir / "generated" / "images"
+    others = set().union(*(_digests(generated / split) for split in ("train", "val", "test")))
+    assert not _digests(masks) & others
+    config = _config(tmp_path, animal_images=0, mask_images=0)
+    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    assert str(masks.resolve()) not in train
+    assert not (config.data_dir / MASK_SPLIT).exists()
+
+
+def test_mask_scenes_show_faces_to_a_wall_camera_with_badly_worn_masks(tmp_path: Path) -> None:
+    config = _config(tmp_path, animal_images=0)
+    usual, masks = config.scene_config(), config.mask_scene_config()
+    fields = (f.name for f in dataclasses.fields(usual))
+    changed = {name for name in fields if getattr(usual, name) != getattr(masks, name)}
+    assert changed == {
+        "view",
+        "people",
+        "masked_probability",
+        "bad_mask_wear",
+        "real_face_probability",
+    }
+    faces = {"usual": 0, "masks": 0}
+    for seed in range(12):
+        for name, scene_config in (("usual", usual), ("masks", masks)):
+            labels = generate_scene(seed, size=320, config=scene_config).labels
+            faces[name] += sum(
+                label.class_id == class_id(KitchenClass.FACE_BARE) for label in labels
+            )
+    assert faces["masks"] > 1.5 * faces["usual"]
