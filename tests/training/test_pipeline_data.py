@@ -54,14 +54,19 @@ def _digests(folder: Path) -> set[str]:
     return {hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
 
 
+def _generated_digests(config: PipelineConfig) -> set[str]:
+    """The pictures of the generated train, val and test splits."""
+    generated = config.data_dir / "generated" / "images"
+    return set().union(*(_digests(generated / split) for split in ("train", "val", "test")))
+
+
 def test_animal_scenes_are_listed_for_training_and_repeat_no_other_scene(tmp_path: Path) -> None:
     config = _config(tmp_path, animal_images=3)
     train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
     animals = config.data_dir / ANIMAL_SPLIT / "images" / ANIMAL_SPLIT
     assert str(animals.resolve()) in train
     assert len(list(animals.iterdir())) == 3
-    generated = config.data_dir / "generated" / "images"
-    others = set().union(*(_digests(generated / split) for split in ("train", "val", "test")))
+    others = _generated_digests(config)
     assert not _digests(animals) & others
 
 
@@ -100,8 +105,7 @@ def test_mask_scenes_are_listed_for_training_beside_the_animal_scenes(tmp_path: 
     assert str(masks.resolve()) in train
     assert str((config.data_dir / ANIMAL_SPLIT / "images" / ANIMAL_SPLIT).resolve()) in train
     assert len(list(masks.iterdir())) == 2
-    generated = config.data_dir / "generated" / "images"
-    others = set().union(*(_digests(generated / split) for split in ("train", "val", "test")))
+    others = _generated_digests(config)
     assert not _digests(masks) & others
     config = _config(tmp_path, animal_images=0, mask_images=0)
     train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
