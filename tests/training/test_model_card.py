@@ -95,16 +95,22 @@ def test_the_card_shows_measured_figures_and_judges_the_targets(tmp_path: Path) 
     assert "AGPL-3.0" in card
 
 
+def _card_with_extra_scenes(tmp_path: Path, *, animal_images: int = 0, mask_images: int = 0) -> str:
+    config = PipelineConfig(
+        work_dir=tmp_path / "work",
+        models_dir=tmp_path / "models",
+        animal_images=animal_images,
+        mask_images=mask_images,
+    )
+    name = f"animals{animal_images}-masks{mask_images}.md"
+    return write_model_card(config, _report(), {}, tmp_path / name).read_text()
+
+
 def test_the_card_says_how_many_animal_scenes_were_added_and_what_they_hold(
     tmp_path: Path,
 ) -> None:
-    plain = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
-    card = write_model_card(plain, _report(), {}, tmp_path / "plain.md").read_text()
-    assert "--animal-images" not in card
-    animals = PipelineConfig(
-        work_dir=tmp_path / "work", models_dir=tmp_path / "models", animal_images=1500
-    )
-    card = write_model_card(animals, _report(), {}, tmp_path / "animals.md").read_text()
+    assert "--animal-images" not in _card_with_extra_scenes(tmp_path)
+    card = _card_with_extra_scenes(tmp_path, animal_images=1500)
     assert "Another 1500 training scenes (`--animal-images`" in card
     assert "1-3 rodents by day, 1-5 at night and a cat in 60% of them" in card
     assert "--mask-images" not in card
@@ -113,10 +119,7 @@ def test_the_card_says_how_many_animal_scenes_were_added_and_what_they_hold(
 def test_the_card_says_how_many_mask_scenes_were_added_and_what_they_hold(
     tmp_path: Path,
 ) -> None:
-    masks = PipelineConfig(
-        work_dir=tmp_path / "work", models_dir=tmp_path / "models", mask_images=800
-    )
-    card = write_model_card(masks, _report(), {}, tmp_path / "masks.md").read_text()
+    card = _card_with_extra_scenes(tmp_path, mask_images=800)
     assert "Another 800 training scenes (`--mask-images`, split `mask_wear`)" in card
     assert "a correct mask on 40% of the faces and, of the others, 60% under the nose" in card
     assert "--animal-images" not in card
