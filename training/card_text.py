@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import onnx
 
 from scenes.classes import CLASS_NAMES
-from training.pipeline_data import ANIMAL_SPLIT, MASK_SPLIT
+from training.pipeline_data import ANIMAL_SPLIT, FOOD_SPLIT, MASK_SPLIT
 from training.provenance import TrainingRun, architecture_of, read_history, training_history
 
 if TYPE_CHECKING:
@@ -280,8 +280,8 @@ def card_markdown(
 
 
 def extra_scenes_text(config: "PipelineConfig") -> str:
-    """The extra animal and mask scenes' sentences for the card's data list; empty when there are
-    none."""
+    """The extra animal, mask and food scenes' sentences for the card's data list; empty when
+    there are none."""
     text = ""
     if config.animal_images:
         animal = config.animal_scene_config()
@@ -300,6 +300,14 @@ def extra_scenes_text(config: "PipelineConfig") -> str:
             f" a correct mask on {masks.masked_probability:.0%} of the faces and, of the others,"
             f" {under_nose:.0%} under the nose, {chin:.0%} on the chin and {none:.0%} none:"
             " a mask under the nose was the no_mask event missed last."
+        )
+    if config.food_images:
+        food = config.food_scene_config()
+        text += (
+            f"\n  Another {config.food_images} training scenes (`--food-images`, split"
+            f" `{FOOD_SPLIT}`) hold {food.food[0]}-{food.food[1]} food containers and"
+            f" {food.props[0]}-{food.props[1]} pieces of unlabelled clutter each: an uncovered"
+            " tray read as covered and a cut-off pot read as a rodent were the errors last."
         )
     return text
 

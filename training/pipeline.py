@@ -6,7 +6,8 @@ Stages, each one resumable on its own (`python -m training.pipeline --stage STAG
   YOLO with its fixed validation split held out; the real training images are listed real_repeat
   times so they weigh more against the many generated ones, and those with an unmasked face
   bare_extra_repeat times more; animal_images more scenes with rodents and cats in each and
-  mask_images more of faces with badly worn masks, if asked (training.pipeline_data);
+  mask_images more of faces with badly worn masks and food_images more of food containers
+  among kitchen clutter, if asked (training.pipeline_data);
 - train: ultralytics YOLO from scratch for a wall-clock budget (train_hours), checkpoints kept;
   with warm_start (`--warm-start models/kitchen/model.onnx`) it continues from a shipped model's
   weights instead (training.warm_start rebuilds a trainable checkpoint from the ONNX file);
@@ -77,6 +78,10 @@ class PipelineConfig:
     # more training scenes, of people facing a wall camera whose masks are mostly worn badly
     # (mask_scene_config): a mask under the nose was the no_mask event missed last; 0: none
     mask_images: int = 0
+    # more training scenes crowded with food containers and unlabelled clutter (food_scene_config):
+    # an uncovered tray read as covered and a cut-off pot read as a rodent were the errors last;
+    # 0: none
+    food_images: int = 0
     seed: int = 20261128
     real_repeat: int = 2
     # real photos with an unmasked face are 1 in 5 of the set: list them this many times more, so
@@ -164,6 +169,11 @@ class PipelineConfig:
             bad_mask_wear=(0.2, 0.6, 0.2),
             real_face_probability=0.2,
         )
+
+    def food_scene_config(self) -> SceneConfig:
+        """The extra food scenes' config: scene_config with 2-6 food containers (0-4 there) and
+        3-8 pieces of unlabelled clutter, pots among them (0-5 there)."""
+        return dataclasses.replace(self.scene_config(), food=(2, 6), props=(3, 8))
 
 
 def best_checkpoint(config: PipelineConfig) -> Path:
@@ -301,6 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "or on the chin",
     )
     parser.add_argument(
+        "--food-images",
+        type=int,
+        help="data stage: this many more training scenes crowded with food containers and clutter",
+    )
+    parser.add_argument(
         "--warm-start",
         type=Path,
         help="train from this model (.onnx export or .pt checkpoint) with fine-tuning settings",
@@ -335,6 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_images=defaults.train_images,
         animal_images=defaults.animal_images,
         mask_images=defaults.mask_images,
+        food_images=defaults.food_images,
         device=defaults.device,
         batch=defaults.batch,
         workers=defaults.workers,
@@ -358,6 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         train_images=args.train_images,
         animal_images=args.animal_images,
         mask_images=args.mask_images,
+        food_images=args.food_images,
         warm_start=args.warm_start,
         architecture=args.architecture,
         extra_train_args=extra,

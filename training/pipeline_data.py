@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 # train, val or test scene
 ANIMAL_SPLIT = "animals"
 MASK_SPLIT = "mask_wear"
+FOOD_SPLIT = "food_clutter"
 
 
 def record_time(stage: str, timings: dict[str, float], started: float) -> None:
@@ -29,8 +30,8 @@ def record_time(stage: str, timings: dict[str, float], started: float) -> None:
 
 
 def stage_data(config: "PipelineConfig", timings: dict[str, float]) -> Path:
-    """Generated scenes (and the extra animal scenes) + converted face-masks; returns the
-    training data.yaml."""
+    """Generated scenes (and the extra animal, mask and food scenes) + converted face-masks;
+    returns the training data.yaml."""
     started = time.monotonic()
     generated = config.data_dir / "generated"
     for split, count in (
@@ -44,6 +45,7 @@ def stage_data(config: "PipelineConfig", timings: dict[str, float]) -> Path:
         for split, count, scenes in (
             (ANIMAL_SPLIT, config.animal_images, config.animal_scene_config()),
             (MASK_SPLIT, config.mask_images, config.mask_scene_config()),
+            (FOOD_SPLIT, config.food_images, config.food_scene_config()),
         )
     ]
     record_time("data_generate", timings, started)
@@ -61,7 +63,7 @@ def stage_data(config: "PipelineConfig", timings: dict[str, float]) -> Path:
 def _extra_scenes(
     config: "PipelineConfig", split: str, count: int, scenes: SceneConfig
 ) -> Path | None:
-    """count more training scenes of their own kind (the animal or the mask scenes) in
+    """count more training scenes of their own kind (the animal, mask or food scenes) in
     data_dir/<split>/ (none: no folder; what an earlier run wrote is removed, never trained on
     by accident)."""
     out = config.data_dir / split

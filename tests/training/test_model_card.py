@@ -95,14 +95,17 @@ def test_the_card_shows_measured_figures_and_judges_the_targets(tmp_path: Path) 
     assert "AGPL-3.0" in card
 
 
-def _card_with_extra_scenes(tmp_path: Path, *, animal_images: int = 0, mask_images: int = 0) -> str:
+def _card_with_extra_scenes(
+    tmp_path: Path, *, animal_images: int = 0, mask_images: int = 0, food_images: int = 0
+) -> str:
     config = PipelineConfig(
         work_dir=tmp_path / "work",
         models_dir=tmp_path / "models",
         animal_images=animal_images,
         mask_images=mask_images,
+        food_images=food_images,
     )
-    name = f"animals{animal_images}-masks{mask_images}.md"
+    name = f"animals{animal_images}-masks{mask_images}-food{food_images}.md"
     return write_model_card(config, _report(), {}, tmp_path / name).read_text()
 
 
@@ -123,6 +126,16 @@ def test_the_card_says_how_many_mask_scenes_were_added_and_what_they_hold(
     assert "Another 800 training scenes (`--mask-images`, split `mask_wear`)" in card
     assert "a correct mask on 40% of the faces and, of the others, 60% under the nose" in card
     assert "--animal-images" not in card
+    assert "--food-images" not in card
+
+
+def test_the_card_says_how_many_food_scenes_were_added_and_what_they_hold(
+    tmp_path: Path,
+) -> None:
+    card = _card_with_extra_scenes(tmp_path, food_images=1200)
+    assert "Another 1200 training scenes (`--food-images`, split `food_clutter`)" in card
+    assert "hold 2-6 food containers and 3-8 pieces of unlabelled clutter each" in card
+    assert "--mask-images" not in card
 
 
 def test_the_card_shows_recall_by_size(tmp_path: Path) -> None:

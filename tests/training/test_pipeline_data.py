@@ -12,7 +12,7 @@ import yaml
 from scenes.classes import KitchenClass, class_id
 from scenes.scene import generate_scene
 from training.pipeline import PipelineConfig
-from training.pipeline_data import ANIMAL_SPLIT, MASK_SPLIT, stage_data
+from training.pipeline_data import ANIMAL_SPLIT, FOOD_SPLIT, MASK_SPLIT, stage_data
 
 XML = """<annotation><filename>{stem}.png</filename>
 <size><width>64</width><height>48</height><depth>3</depth></size>
@@ -37,7 +37,9 @@ def _datasets(root: Path) -> Path:
     return root
 
 
-def _config(tmp_path: Path, animal_images: int, mask_images: int = 0) -> PipelineConfig:
+def _config(
+    tmp_path: Path, animal_images: int, mask_images: int = 0, food_images: int = 0
+) -> PipelineConfig:
     return PipelineConfig(
         work_dir=tmp_path / "work",
         datasets_dir=_datasets(tmp_path / "datasets"),
@@ -46,6 +48,7 @@ def _config(tmp_path: Path, animal_images: int, mask_images: int = 0) -> Pipelin
         test_images=1,
         animal_images=animal_images,
         mask_images=mask_images,
+        food_images=food_images,
         workers=1,
     )
 
@@ -133,3 +136,33 @@ def test_mask_scenes_show_faces_to_a_wall_camera_with_badly_worn_masks(tmp_path:
                 label.class_id == class_id(KitchenClass.FACE_BARE) for label in labels
             )
     assert faces["masks"] > 1.5 * faces["usual"]
+
+
+def test_food_scenes_are_listed_for_training_and_removed_when_not_asked(tmp_path: Path) -> None:
+    config = _config(tmp_path, animal_images=0, food_images=2)
+    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    food = config.data_dir / FOOD_SPLIT / "images" / FOOD_SPLIT
+    assert str(food.resolve()) in train
+    assert len(list(food.iterdir())) == 2
+    assert not _digests(food) & _generated_digests(config)
+    config = _config(tmp_path, animal_images=0, food_images=0)
+    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    assert str(food.resolve()) not in train
+    assert not (config.data_dir / FOOD_SPLIT).exists()
+
+
+def test_food_scenes_hold_more_food_of_both_kinds_than_the_usual_scenes(tmp_path: Path) -> None:
+    config = _config(tmp_path, animal_images=0)
+    usual, food = config.scene_config(), config.food_scene_config()
+    fields = (f.name for f in dataclasses.fields(usual))
+    changed = {name for name in fields if getattr(usual, name) != getattr(food, name)}
+    assert changed == {"food", "props"}
+    kinds = (class_id(KitchenClass.FOOD_COVERED), class_id(KitchenClass.FOOD_UNCOVERED))
+    counts = {(name, kind): 0 for name in ("usual", "food") for kind in kinds}
+    for seed in range(12):
+        for name, scene_config in (("usual", usual), ("food", food)):
+            for label in generate_scene(seed, size=320, config=scene_config).labels:
+                if label.class_id in kinds:
+                    counts[name, label.class_id] += 1
+    for kind in kinds:
+        assert counts["food", kind] > 1.5 * counts["usual", kind]
