@@ -307,7 +307,8 @@ def extra_scenes_text(config: "PipelineConfig") -> str:
             f"\n  Another {config.food_images} training scenes (`--food-images`, split"
             f" `{FOOD_SPLIT}`) hold {food.food[0]}-{food.food[1]} food containers and"
             f" {food.props[0]}-{food.props[1]} pieces of unlabelled clutter each: an uncovered"
-            " tray read as covered and a cut-off pot read as a rodent were the errors last."
+            " tray read as covered and a dark shape cut by the frame edge read as a rodent were the"
+            " errors last."
         )
     return text
 

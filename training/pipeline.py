@@ -79,8 +79,8 @@ class PipelineConfig:
     # (mask_scene_config): a mask under the nose was the no_mask event missed last; 0: none
     mask_images: int = 0
     # more training scenes crowded with food containers and unlabelled clutter (food_scene_config):
-    # an uncovered tray read as covered and a cut-off pot read as a rodent were the errors last;
-    # 0: none
+    # an uncovered tray read as covered and a dark shape cut by the frame edge read as a rodent
+    # were the errors last; 0: none
     food_images: int = 0
     seed: int = 20261128
     real_repeat: int = 2

@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 
 from scenes.classes import KitchenClass, class_id
-from scenes.scene import generate_scene
+from scenes.scene import SceneConfig, generate_scene
 from training.pipeline import PipelineConfig
 from training.pipeline_data import ANIMAL_SPLIT, FOOD_SPLIT, MASK_SPLIT, stage_data
 
@@ -63,9 +63,21 @@ def _generated_digests(config: PipelineConfig) -> set[str]:
     return set().union(*(_digests(generated / split) for split in ("train", "val", "test")))
 
 
+def _train_folders(config: PipelineConfig) -> list[str]:
+    """The data stage run on config: the training folders its data.yaml lists."""
+    folders: list[str] = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    return folders
+
+
+def _changed_fields(usual: SceneConfig, extra: SceneConfig) -> set[str]:
+    """The SceneConfig fields an extra-scenes config sets otherwise than the usual one."""
+    fields = (f.name for f in dataclasses.fields(usual))
+    return {name for name in fields if getattr(usual, name) != getattr(extra, name)}
+
+
 def test_animal_scenes_are_listed_for_training_and_repeat_no_other_scene(tmp_path: Path) -> None:
     config = _config(tmp_path, animal_images=3)
-    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    train = _train_folders(config)
     animals = config.data_dir / ANIMAL_SPLIT / "images" / ANIMAL_SPLIT
     assert str(animals.resolve()) in train
     assert len(list(animals.iterdir())) == 3
@@ -76,7 +88,7 @@ def test_animal_scenes_are_listed_for_training_and_repeat_no_other_scene(tmp_pat
 def test_without_animal_scenes_an_earlier_runs_folder_is_not_trained_on(tmp_path: Path) -> None:
     stage_data(_config(tmp_path, animal_images=2), {})
     config = _config(tmp_path, animal_images=0)
-    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    train = _train_folders(config)
     assert not any(ANIMAL_SPLIT in folder for folder in train)
     assert not (config.data_dir / ANIMAL_SPLIT).exists()
     assert len(train) == 1 + config.real_repeat + config.bare_extra_repeat
@@ -87,8 +99,7 @@ def test_animal_scenes_hold_more_rodents_and_cats_and_differ_in_nothing_else(
 ) -> None:
     config = _config(tmp_path, animal_images=0)
     usual, animal = config.scene_config(), config.animal_scene_config()
-    fields = (f.name for f in dataclasses.fields(usual))
-    changed = {name for name in fields if getattr(usual, name) != getattr(animal, name)}
+    changed = _changed_fields(usual, animal)
     assert changed == {"rodents", "night_rodents", "cat_probability"}
     counts = {"usual": 0, "animal": 0}
     for seed in range(12):
@@ -103,7 +114,7 @@ def test_animal_scenes_hold_more_rodents_and_cats_and_differ_in_nothing_else(
 
 def test_mask_scenes_are_listed_for_training_beside_the_animal_scenes(tmp_path: Path) -> None:
     config = _config(tmp_path, animal_images=1, mask_images=2)
-    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    train = _train_folders(config)
     masks = config.data_dir / MASK_SPLIT / "images" / MASK_SPLIT
     assert str(masks.resolve()) in train
     assert str((config.data_dir / ANIMAL_SPLIT / "images" / ANIMAL_SPLIT).resolve()) in train
@@ -111,7 +122,7 @@ def test_mask_scenes_are_listed_for_training_beside_the_animal_scenes(tmp_path: 
     others = _generated_digests(config)
     assert not _digests(masks) & others
     config = _config(tmp_path, animal_images=0, mask_images=0)
-    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    train = _train_folders(config)
     assert str(masks.resolve()) not in train
     assert not (config.data_dir / MASK_SPLIT).exists()
 
@@ -119,8 +130,7 @@ def test_mask_scenes_are_listed_for_training_beside_the_animal_scenes(tmp_path: 
 def test_mask_scenes_show_faces_to_a_wall_camera_with_badly_worn_masks(tmp_path: Path) -> None:
     config = _config(tmp_path, animal_images=0)
     usual, masks = config.scene_config(), config.mask_scene_config()
-    fields = (f.name for f in dataclasses.fields(usual))
-    changed = {name for name in fields if getattr(usual, name) != getattr(masks, name)}
+    changed = _changed_fields(usual, masks)
     assert changed == {
         "view",
         "people",
@@ -140,13 +150,13 @@ def test_mask_scenes_show_faces_to_a_wall_camera_with_badly_worn_masks(tmp_path:
 
 def test_food_scenes_are_listed_for_training_and_removed_when_not_asked(tmp_path: Path) -> None:
     config = _config(tmp_path, animal_images=0, food_images=2)
-    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    train = _train_folders(config)
     food = config.data_dir / FOOD_SPLIT / "images" / FOOD_SPLIT
     assert str(food.resolve()) in train
     assert len(list(food.iterdir())) == 2
     assert not _digests(food) & _generated_digests(config)
     config = _config(tmp_path, animal_images=0, food_images=0)
-    train = yaml.safe_load(stage_data(config, {}).read_text())["train"]
+    train = _train_folders(config)
     assert str(food.resolve()) not in train
     assert not (config.data_dir / FOOD_SPLIT).exists()
 
@@ -154,8 +164,7 @@ def test_food_scenes_are_listed_for_training_and_removed_when_not_asked(tmp_path
 def test_food_scenes_hold_more_food_of_both_kinds_than_the_usual_scenes(tmp_path: Path) -> None:
     config = _config(tmp_path, animal_images=0)
     usual, food = config.scene_config(), config.food_scene_config()
-    fields = (f.name for f in dataclasses.fields(usual))
-    changed = {name for name in fields if getattr(usual, name) != getattr(food, name)}
+    changed = _changed_fields(usual, food)
     assert changed == {"food", "props"}
     kinds = (class_id(KitchenClass.FOOD_COVERED), class_id(KitchenClass.FOOD_UNCOVERED))
     counts = {(name, kind): 0 for name in ("usual", "food") for kind in kinds}
