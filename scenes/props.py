@@ -90,3 +90,44 @@ def draw_prop(rng: np.random.Generator, *, unit_px: float, squash: float) -> Spr
                 None,
             )
     return painter.finish((), anchor_xy=(cx, rim + h + rim * 0.5))
+
+
+def draw_dark_dome(rng: np.random.Generator, *, unit_px: float, squash: float) -> Sprite:
+    """A dark, rounded object (a rice cooker, a black bin bag, a wok lid, a stock pot's lid): a
+    low dome on a short body in near-black, with a soft highlight; anchor at its base. From some
+    cameras only its top shows above a container, and such a dark hump at the frame edge was read
+    as a rodent."""
+    k = float(np.clip(squash, 0.25, 1.0))
+    w = unit_px * float(rng.uniform(1.4, 3.2))
+    dome = w * float(rng.uniform(0.15, 0.45))
+    body = w * float(rng.uniform(0.0, 0.6)) * np.sqrt(1 - k * k + 0.1)
+    painter = Painter(w + 2, dome + body + 2, supersample=2)
+    cx = w / 2 + 1
+    grey = float(rng.uniform(18, 70))
+    color = jitter(rng, (grey, grey * float(rng.uniform(0.9, 1.1)), grey), 6)
+    shape = painter.ellipse((cx, dome + 1), (w / 2, dome))
+    if body > 0.5:
+        shape |= painter.polygon(
+            [
+                (cx - w / 2, dome + 1),
+                (cx + w / 2, dome + 1),
+                (cx + w / 2, dome + body + 1),
+                (cx - w / 2, dome + body + 1),
+            ]
+        )
+    painter.fill(shape, painter.texture(rng, color, amplitude=5), None)
+    lit = (cx + w * float(rng.uniform(-0.25, 0.25)), dome * float(rng.uniform(0.3, 0.7)))
+    painter.shade(shape, lit, w * 0.7, 0.5)
+    if rng.random() < 0.6:  # a glossy highlight on the dome
+        painter.fill(
+            painter.ellipse(lit, (w * 0.12, max(dome * 0.15, 0.6))),
+            scaled_color(color, float(rng.uniform(1.6, 2.6))),
+            None,
+        )
+    if rng.random() < 0.4:  # a knob or handle on top
+        painter.fill(
+            painter.ellipse((cx, 1.5), (w * 0.06, max(dome * 0.12, 0.6))),
+            scaled_color(color, 0.6),
+            None,
+        )
+    return painter.finish((), anchor_xy=(cx, dome + body + 1))

@@ -18,7 +18,7 @@ from scenes.heads import BAD_MASK_WEAR, random_head_look
 from scenes.headwear import Facing
 from scenes.labels import Label, extract_labels
 from scenes.people import draw_person_front, draw_person_top, random_person_look
-from scenes.props import draw_prop
+from scenes.props import draw_dark_dome, draw_prop
 from scenes.rodents import draw_rodent, random_rodent
 from scenes.sprite import Sprite
 
@@ -40,6 +40,9 @@ class SceneConfig:
     cat_probability: float = 0.2
     food: tuple[int, int] = (0, 4)
     props: tuple[int, int] = (0, 5)
+    # dark rounded objects, often half hidden behind a container in front or cut by the frame
+    # edge (unlabelled; (0, 0) draws nothing and leaves every other draw as it was)
+    dark_clutter: tuple[int, int] = (0, 0)
     head_px: Range = (12.0, 60.0)  # head heights in a frame 640 px on its long side
     covered_probability: float = 0.5  # a head has a toque, hair net or cap
     masked_probability: float = 0.5  # a face wears its mask correctly
@@ -70,7 +73,15 @@ class SceneConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise SceneConfigError(f"SceneConfig.{name} must lie in [0, 1], got {value}")
-        for name in ("people", "night_people", "rodents", "night_rodents", "food", "props"):
+        for name in (
+            "people",
+            "night_people",
+            "rodents",
+            "night_rodents",
+            "food",
+            "props",
+            "dark_clutter",
+        ):
             low, high = getattr(self, name)
             if not 0 <= low <= high:
                 raise SceneConfigError(
@@ -242,6 +253,43 @@ def _populate(
         x, y, depth, unit = _on_surface(rng, layout)
         squash = float(rng.uniform(0.8, 1.0) if top_view else rng.uniform(0.35, 0.75))
         items.append(_Item(depth, draw_prop(rng, unit_px=unit, squash=squash), x, y))
+    if config.dark_clutter[1] > 0:
+        for _ in range(_count(rng, config.dark_clutter)):
+            items.extend(_dark_clutter(rng, layout, config))
+    return items
+
+
+def _dark_clutter(rng: np.random.Generator, layout: Layout, config: SceneConfig) -> list[_Item]:
+    """A dark dome, half the time cut by the frame's left or right edge, and most often with a
+    container or a prop in front hiding its lower part: only its dark top shows, as a hump."""
+    top_view = layout.view is View.CEILING
+    width = layout.image.shape[1]
+    x, y, depth, unit = _on_surface(rng, layout, floor_bias=0.3)
+    squash = float(rng.uniform(0.8, 1.0) if top_view else rng.uniform(0.35, 0.75))
+    dome = draw_dark_dome(rng, unit_px=unit, squash=squash)
+    if rng.random() < 0.5:  # the frame's edge lies _MARGIN of the frame inside the canvas
+        edge = width * _MARGIN / (1 + 2 * _MARGIN)
+        x = edge if rng.random() < 0.5 else width - edge
+        x += dome.width * float(rng.uniform(-0.35, 0.35))
+    items = [_Item(depth, dome, x, y)]
+    if rng.random() < 0.7:
+        front_y = y + unit * float(rng.uniform(0.05, 0.3))
+        front_x = x + dome.width * float(rng.uniform(-0.3, 0.3))
+        if rng.random() < 0.5:
+            container, cover, food = random_container(
+                rng, covered_probability=config.food_covered_probability
+            )
+            sprite = draw_container(
+                rng,
+                container=container,
+                cover=cover,
+                food=food,
+                width_px=dome.width * float(rng.uniform(0.9, 1.6)),
+                squash=squash,
+            )
+        else:
+            sprite = draw_prop(rng, unit_px=unit, squash=squash)
+        items.append(_Item(depth + 1e-4, sprite, front_x, front_y))
     return items
 
 

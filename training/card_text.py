@@ -13,6 +13,7 @@ from training.pipeline_data import ANIMAL_SPLIT, FOOD_SPLIT, MASK_SPLIT
 from training.provenance import TrainingRun, architecture_of, read_history, training_history
 
 if TYPE_CHECKING:
+    from scenes.scene import SceneConfig
     from training.pipeline import PipelineConfig
 
 TEMPLATE = Path(__file__).with_name("model_card.md.tmpl")
@@ -289,7 +290,8 @@ def extra_scenes_text(config: "PipelineConfig") -> str:
             f"\n  Another {config.animal_images} training scenes (`--animal-images`, split"
             f" `{ANIMAL_SPLIT}`) hold {animal.rodents[0]}-{animal.rodents[1]} rodents by day,"
             f" {animal.night_rodents[0]}-{animal.night_rodents[1]} at night and a cat in"
-            f" {animal.cat_probability:.0%} of them: rodents and cats were the classes found least."
+            f" {animal.cat_probability:.0%} of them, beside {_dark(animal)} dark rounded objects"
+            " that are no rodent: rodents and cats were the classes found least."
         )
     if config.mask_images:
         masks = config.mask_scene_config()
@@ -306,11 +308,17 @@ def extra_scenes_text(config: "PipelineConfig") -> str:
         text += (
             f"\n  Another {config.food_images} training scenes (`--food-images`, split"
             f" `{FOOD_SPLIT}`) hold {food.food[0]}-{food.food[1]} food containers and"
-            f" {food.props[0]}-{food.props[1]} pieces of unlabelled clutter each: an uncovered"
-            " tray read as covered and a dark shape cut by the frame edge read as a rodent were the"
-            " errors last."
+            f" {food.props[0]}-{food.props[1]} pieces of unlabelled clutter each, and"
+            f" {_dark(food)} dark rounded objects (rice cookers, bin bags, lids), often half"
+            " hidden behind a container or cut by the frame edge: an uncovered tray read as"
+            " covered and a dark shape cut by the frame edge read as a rodent were the errors last."
         )
     return text
+
+
+def _dark(scenes: "SceneConfig") -> str:
+    low, high = scenes.dark_clutter
+    return f"{low}-{high}"
 
 
 def _torch_version() -> str:

@@ -1,5 +1,7 @@
 """The scene generator: deterministic by seed, labels inside the image and on drawn objects."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from scenes.classes import CLASS_NAMES
 from scenes.errors import SceneConfigError
 from scenes.heads import BAD_MASK_WEAR, random_head_look
 from scenes.headwear import MaskWear
+from scenes.props import draw_dark_dome
 from scenes.scene import SceneConfig, generate_scene
 
 SIZE = (256, 192)
@@ -115,6 +118,7 @@ def test_forced_attributes_give_only_the_violating_classes() -> None:
         (SceneConfig(head_px=(2.0, 10.0)), "head_px"),
         (SceneConfig(min_contrast=-1.0), "min_contrast"),
         (SceneConfig(bad_mask_wear=(0.5, 0.5, 0.5)), "bad_mask_wear"),
+        (SceneConfig(dark_clutter=(2, 1)), "dark_clutter"),
     ],
 )
 def test_bad_config_names_the_field(config: SceneConfig, field: str) -> None:
@@ -157,3 +161,41 @@ def test_bad_mask_wear_picks_how_an_unmasked_face_wears_its_mask() -> None:
     assert wear((0.0, 1.0, 0.0)) == {MaskWear.UNDER_NOSE}
     assert wear((0.0, 0.0, 1.0)) == {MaskWear.CHIN}
     assert wear(BAD_MASK_WEAR) == {MaskWear.NONE, MaskWear.UNDER_NOSE, MaskWear.CHIN}
+
+
+EMPTY_DAY = SceneConfig(
+    night=False,
+    people=(0, 0),
+    rodents=(0, 0),
+    cat_probability=0.0,
+    food=(0, 0),
+    props=(0, 0),
+)
+
+
+def test_dark_clutter_darkens_the_picture_and_is_never_labelled_an_animal() -> None:
+    animals = {CLASS_NAMES.index("rodent"), CLASS_NAMES.index("cat")}
+    darkened = {"without": 0, "with": 0}
+    for seed in range(8):
+        for name, clutter in (("without", (0, 0)), ("with", (3, 3))):
+            config = dataclasses.replace(EMPTY_DAY, dark_clutter=clutter)
+            scene = generate_scene(seed, size=SIZE, config=config, with_background=True)
+            # only a food container in front of a dark shape may carry a label
+            assert not {label.class_id for label in scene.labels} & animals
+            assert all(label.class_name.startswith("food_") for label in scene.labels)
+            assert scene.background is not None
+            # pixels much darker than the empty room seen through the same camera
+            drop = scene.background.astype(int).sum(-1) - scene.image.astype(int).sum(-1)
+            darkened[name] += int((drop > 120).sum())
+    # (the counters of a wall view are not in the empty room either)
+    assert darkened["with"] > 2 * darkened["without"] + 500, darkened
+
+
+def test_a_dark_dome_is_dark_and_carries_no_label() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(10):
+        sprite = draw_dark_dome(rng, unit_px=30.0, squash=0.5)
+        assert sprite.roles == ()
+        drawn = sprite.alpha > 0.5
+        assert drawn.any()
+        assert float(np.median(sprite.image[drawn].max(axis=-1))) < 90

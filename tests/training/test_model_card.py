@@ -115,7 +115,7 @@ def test_the_card_says_how_many_animal_scenes_were_added_and_what_they_hold(
     assert "--animal-images" not in _card_with_extra_scenes(tmp_path)
     card = _card_with_extra_scenes(tmp_path, animal_images=1500)
     assert "Another 1500 training scenes (`--animal-images`" in card
-    assert "1-3 rodents by day, 1-5 at night and a cat in 60% of them" in card
+    assert "1-3 rodents by day, 1-5 at night and a cat in 60% of them, beside 0-2 dark" in card
     assert "--mask-images" not in card
 
 
@@ -135,6 +135,7 @@ def test_the_card_says_how_many_food_scenes_were_added_and_what_they_hold(
     card = _card_with_extra_scenes(tmp_path, food_images=1200)
     assert "Another 1200 training scenes (`--food-images`, split `food_clutter`)" in card
     assert "hold 2-6 food containers and 3-8 pieces of unlabelled clutter each" in card
+    assert "and 1-3 dark rounded objects (rice cookers, bin bags, lids)" in card
     assert "--mask-images" not in card
 
 

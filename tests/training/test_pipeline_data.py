@@ -100,7 +100,7 @@ def test_animal_scenes_hold_more_rodents_and_cats_and_differ_in_nothing_else(
     config = _config(tmp_path, animal_images=0)
     usual, animal = config.scene_config(), config.animal_scene_config()
     changed = _changed_fields(usual, animal)
-    assert changed == {"rodents", "night_rodents", "cat_probability"}
+    assert changed == {"rodents", "night_rodents", "cat_probability", "dark_clutter"}
     counts = {"usual": 0, "animal": 0}
     for seed in range(12):
         for name, scene_config in (("usual", usual), ("animal", animal)):
@@ -165,7 +165,7 @@ def test_food_scenes_hold_more_food_of_both_kinds_than_the_usual_scenes(tmp_path
     config = _config(tmp_path, animal_images=0)
     usual, food = config.scene_config(), config.food_scene_config()
     changed = _changed_fields(usual, food)
-    assert changed == {"food", "props"}
+    assert changed == {"food", "props", "dark_clutter"}
     kinds = (class_id(KitchenClass.FOOD_COVERED), class_id(KitchenClass.FOOD_UNCOVERED))
     counts = {(name, kind): 0 for name in ("usual", "food") for kind in kinds}
     for seed in range(12):
