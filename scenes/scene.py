@@ -239,7 +239,7 @@ def _populate(
             rng, covered_probability=config.food_covered_probability
         )
         x, y, depth, unit = _on_surface(rng, layout)
-        squash = float(rng.uniform(0.8, 1.0) if top_view else rng.uniform(0.35, 0.75))
+        squash = _squash(rng, top_view=top_view)
         sprite = draw_container(
             rng,
             container=container,
@@ -251,12 +251,18 @@ def _populate(
         items.append(_Item(depth, sprite, x, y))
     for _ in range(_count(rng, config.props)):
         x, y, depth, unit = _on_surface(rng, layout)
-        squash = float(rng.uniform(0.8, 1.0) if top_view else rng.uniform(0.35, 0.75))
+        squash = _squash(rng, top_view=top_view)
         items.append(_Item(depth, draw_prop(rng, unit_px=unit, squash=squash), x, y))
     if config.dark_clutter[1] > 0:
         for _ in range(_count(rng, config.dark_clutter)):
             items.extend(_dark_clutter(rng, layout, config))
     return items
+
+
+def _squash(rng: np.random.Generator, *, top_view: bool) -> float:
+    """How flat a thing on a surface looks: nearly round from the ceiling, foreshortened from a
+    wall camera (the draw_container / draw_prop squash)."""
+    return float(rng.uniform(0.8, 1.0) if top_view else rng.uniform(0.35, 0.75))
 
 
 def _dark_clutter(rng: np.random.Generator, layout: Layout, config: SceneConfig) -> list[_Item]:
@@ -265,7 +271,7 @@ def _dark_clutter(rng: np.random.Generator, layout: Layout, config: SceneConfig)
     top_view = layout.view is View.CEILING
     width = layout.image.shape[1]
     x, y, depth, unit = _on_surface(rng, layout, floor_bias=0.3)
-    squash = float(rng.uniform(0.8, 1.0) if top_view else rng.uniform(0.35, 0.75))
+    squash = _squash(rng, top_view=top_view)
     dome = draw_dark_dome(rng, unit_px=unit, squash=squash)
     if rng.random() < 0.5:  # the frame's edge lies _MARGIN of the frame inside the canvas
         edge = width * _MARGIN / (1 + 2 * _MARGIN)

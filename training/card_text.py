@@ -13,7 +13,6 @@ from training.pipeline_data import ANIMAL_SPLIT, FOOD_SPLIT, MASK_SPLIT
 from training.provenance import TrainingRun, architecture_of, read_history, training_history
 
 if TYPE_CHECKING:
-    from scenes.scene import SceneConfig
     from training.pipeline import PipelineConfig
 
 TEMPLATE = Path(__file__).with_name("model_card.md.tmpl")
@@ -288,17 +287,17 @@ def extra_scenes_text(config: "PipelineConfig") -> str:
         animal = config.animal_scene_config()
         text += (
             f"\n  Another {config.animal_images} training scenes (`--animal-images`, split"
-            f" `{ANIMAL_SPLIT}`) hold {animal.rodents[0]}-{animal.rodents[1]} rodents by day,"
-            f" {animal.night_rodents[0]}-{animal.night_rodents[1]} at night and a cat in"
-            f" {animal.cat_probability:.0%} of them, beside {_dark(animal)} dark rounded objects"
-            " that are no rodent: rodents and cats were the classes found least."
+            f" `{ANIMAL_SPLIT}`) hold {_span(animal.rodents)} rodents by day,"
+            f" {_span(animal.night_rodents)} at night and a cat in"
+            f" {animal.cat_probability:.0%} of them, beside {_span(animal.dark_clutter)} dark"
+            " rounded objects that are no rodent: rodents and cats were the classes found least."
         )
     if config.mask_images:
         masks = config.mask_scene_config()
         none, under_nose, chin = masks.bad_mask_wear
         text += (
             f"\n  Another {config.mask_images} training scenes (`--mask-images`, split"
-            f" `{MASK_SPLIT}`) show {masks.people[0]}-{masks.people[1]} people to a wall camera,"
+            f" `{MASK_SPLIT}`) show {_span(masks.people)} people to a wall camera,"
             f" a correct mask on {masks.masked_probability:.0%} of the faces and, of the others,"
             f" {under_nose:.0%} under the nose, {chin:.0%} on the chin and {none:.0%} none:"
             " a mask under the nose was the no_mask event missed last."
@@ -307,17 +306,19 @@ def extra_scenes_text(config: "PipelineConfig") -> str:
         food = config.food_scene_config()
         text += (
             f"\n  Another {config.food_images} training scenes (`--food-images`, split"
-            f" `{FOOD_SPLIT}`) hold {food.food[0]}-{food.food[1]} food containers and"
-            f" {food.props[0]}-{food.props[1]} pieces of unlabelled clutter each, and"
-            f" {_dark(food)} dark rounded objects (rice cookers, bin bags, lids), often half"
-            " hidden behind a container or cut by the frame edge: an uncovered tray read as"
-            " covered and a dark shape cut by the frame edge read as a rodent were the errors last."
+            f" `{FOOD_SPLIT}`) hold {_span(food.food)} food containers and"
+            f" {_span(food.props)} pieces of unlabelled clutter each, and"
+            f" {_span(food.dark_clutter)} dark rounded objects (rice cookers, bin bags, lids),"
+            " often half hidden behind a container or cut by the frame edge: an uncovered tray"
+            " read as covered and a dark shape cut by the frame edge read as a rodent were the"
+            " errors last."
         )
     return text
 
 
-def _dark(scenes: "SceneConfig") -> str:
-    low, high = scenes.dark_clutter
+def _span(bounds: tuple[int, int]) -> str:
+    """An inclusive count range of a SceneConfig as the card writes it: 1-3."""
+    low, high = bounds
     return f"{low}-{high}"
 
 
