@@ -346,6 +346,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="ultralytics' scale augmentation: objects resized by up to +-this (default 0.5)",
     )
     parser.add_argument(
+        "--mosaic",
+        type=float,
+        help="ultralytics' mosaic augmentation: the share of training images stitched from four "
+        "(default 1.0; 0 trains on the scenes as drawn, as they are evaluated)",
+    )
+    parser.add_argument(
         "--prepare-only",
         action="store_true",
         help="train stage: build the warm start and the font folder for a run elsewhere only",
@@ -374,6 +380,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra["cache"] = args.cache
     if args.aug_scale is not None:
         extra["scale"] = args.aug_scale
+    if args.mosaic is not None:
+        if not 0.0 <= args.mosaic <= 1.0:
+            parser.error(f"--mosaic must lie in [0, 1], got {args.mosaic}")
+        extra["mosaic"] = args.mosaic
     words = sys.argv[1:] if argv is None else list(argv)
     config = PipelineConfig(
         work_dir=args.work_dir,

@@ -75,6 +75,26 @@ def test_the_scale_augmentation_reaches_the_training_arguments(
     assert "scale" not in seen[1]  # ultralytics' default
 
 
+def test_the_mosaic_share_reaches_the_training_arguments_and_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[dict[str, object]] = []
+
+    def record(config: PipelineConfig, stages: object) -> None:
+        seen.append(config.extra_train_args)
+
+    monkeypatch.setattr("training.pipeline.run_stages", record)
+    work = str(tmp_path / "work")
+    assert main(["--stage", "train", "--work-dir", work, "--mosaic", "0"]) == 0
+    assert main(["--stage", "train", "--work-dir", work]) == 0
+    assert seen[0]["mosaic"] == 0.0
+    assert "mosaic" not in seen[1]  # ultralytics' default
+    with pytest.raises(SystemExit):
+        main(["--stage", "train", "--work-dir", work, "--mosaic", "1.5"])
+    assert "--mosaic must lie in [0, 1], got 1.5" in capsys.readouterr().err
+    assert len(seen) == 2  # the bad value trained nothing
+
+
 def test_an_architecture_applies_to_a_run_from_scratch_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
