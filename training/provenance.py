@@ -163,10 +163,15 @@ DEFAULT_AUG_SCALE = 0.5  # ultralytics' default scale augmentation
 
 
 def settings_text(args: dict[str, object], machine: object = None) -> str:
+    mosaic = (
+        "mosaic off"
+        if args.get("mosaic") == 0
+        else f"mosaic off for the last {args.get('close_mosaic', '?')} epochs"
+    )
     text = (
         f"optimizer {args.get('optimizer', '?')} lr0 {args.get('lr0', '?')}, warm-up "
-        f"{args.get('warmup_epochs', '?')} epochs, mosaic off for the last "
-        f"{args.get('close_mosaic', '?')} epochs, a wall-clock budget of {args.get('time', '?')} h"
+        f"{args.get('warmup_epochs', '?')} epochs, {mosaic}, a wall-clock budget of "
+        f"{args.get('time', '?')} h"
     )
     scale = args.get("scale")
     if scale is not None and scale != DEFAULT_AUG_SCALE:
