@@ -59,15 +59,22 @@ def test_preparing_a_run_elsewhere_trains_nothing_and_leaves_the_font(tmp_path: 
     assert not (work / "runs" / "kitchen").exists()  # no training run
 
 
-def test_the_scale_augmentation_reaches_the_training_arguments(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def train_args(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
+    """The training arguments of each main() call, which runs no stage."""
     seen: list[dict[str, object]] = []
 
     def record(config: PipelineConfig, stages: object) -> None:
         seen.append(config.extra_train_args)
 
     monkeypatch.setattr("training.pipeline.run_stages", record)
+    return seen
+
+
+def test_the_scale_augmentation_reaches_the_training_arguments(
+    tmp_path: Path, train_args: list[dict[str, object]]
+) -> None:
+    seen = train_args
     work = str(tmp_path / "work")
     assert main(["--stage", "train", "--work-dir", work, "--aug-scale", "0.1"]) == 0
     assert main(["--stage", "train", "--work-dir", work]) == 0
@@ -76,14 +83,9 @@ def test_the_scale_augmentation_reaches_the_training_arguments(
 
 
 def test_the_mosaic_share_reaches_the_training_arguments_and_is_checked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, train_args: list[dict[str, object]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seen: list[dict[str, object]] = []
-
-    def record(config: PipelineConfig, stages: object) -> None:
-        seen.append(config.extra_train_args)
-
-    monkeypatch.setattr("training.pipeline.run_stages", record)
+    seen = train_args
     work = str(tmp_path / "work")
     assert main(["--stage", "train", "--work-dir", work, "--mosaic", "0"]) == 0
     assert main(["--stage", "train", "--work-dir", work]) == 0
