@@ -352,6 +352,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(default 1.0; 0 trains on the scenes as drawn, as they are evaluated)",
     )
     parser.add_argument(
+        "--warmup-epochs",
+        type=float,
+        help="ramp every learning rate, biases included, from 0 up to lr0 over this many epochs "
+        "(a warm start's default is none: a fresh AdamW's first steps at full rate knock it back)",
+    )
+    parser.add_argument(
         "--prepare-only",
         action="store_true",
         help="train stage: build the warm start and the font folder for a run elsewhere only",
@@ -384,6 +390,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 0.0 <= args.mosaic <= 1.0:
             parser.error(f"--mosaic must lie in [0, 1], got {args.mosaic}")
         extra["mosaic"] = args.mosaic
+    if args.warmup_epochs is not None:
+        if args.warmup_epochs < 0:
+            parser.error(f"--warmup-epochs must be >= 0, got {args.warmup_epochs}")
+        # ultralytics starts the bias rate at warmup_bias_lr (0.1): far too high for a warm start
+        extra["warmup_epochs"] = args.warmup_epochs
+        extra["warmup_bias_lr"] = 0.0
     words = sys.argv[1:] if argv is None else list(argv)
     config = PipelineConfig(
         work_dir=args.work_dir,

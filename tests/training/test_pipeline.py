@@ -97,6 +97,38 @@ def test_the_mosaic_share_reaches_the_training_arguments_and_is_checked(
     assert len(seen) == 2  # the bad value trained nothing
 
 
+def test_a_warm_up_ramps_every_rate_from_zero_and_is_checked(
+    tmp_path: Path, train_args: list[dict[str, object]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen = train_args
+    work = str(tmp_path / "work")
+    model = str(tmp_path / "model.onnx")
+    assert main(["--stage", "train", "--work-dir", work, "--warm-start", model]) == 0
+    assert (
+        main(
+            [
+                "--stage",
+                "train",
+                "--work-dir",
+                work,
+                "--warm-start",
+                model,
+                "--warmup-epochs",
+                "0.5",
+            ]
+        )
+        == 0
+    )
+    assert seen[0]["warmup_epochs"] == 0.0  # a warm start's default: no warm-up
+    assert "warmup_bias_lr" not in seen[0]
+    assert seen[1]["warmup_epochs"] == 0.5
+    assert seen[1]["warmup_bias_lr"] == 0.0  # not ultralytics' 0.1
+    with pytest.raises(SystemExit):
+        main(["--stage", "train", "--work-dir", work, "--warmup-epochs", "-1"])
+    assert "--warmup-epochs must be >= 0, got -1.0" in capsys.readouterr().err
+    assert len(seen) == 2
+
+
 def test_an_architecture_applies_to_a_run_from_scratch_only(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

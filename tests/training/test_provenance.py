@@ -79,6 +79,14 @@ def test_a_run_without_mosaic_says_so_instead_of_naming_its_close_mosaic_epochs(
     assert "mosaic off for the last 2 epochs" in settings_text({"mosaic": 1.0, "close_mosaic": 2})
 
 
+def test_a_warm_up_from_zero_is_told_apart_from_ultralytics_bias_warm_up() -> None:
+    ours = settings_text({"warmup_epochs": 0.5, "warmup_bias_lr": 0.0})
+    assert "warm-up 0.5 epochs (every rate from 0)," in ours
+    theirs = settings_text({"warmup_epochs": 1.0, "warmup_bias_lr": 0.1})
+    assert "warm-up 1.0 epochs," in theirs
+    assert "warm-up 0.0 epochs," in settings_text({"warmup_epochs": 0.0, "warmup_bias_lr": 0.0})
+
+
 def test_a_run_names_its_scale_augmentation_only_when_it_is_not_the_default(
     tmp_path: Path,
 ) -> None:
