@@ -355,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--warmup-epochs",
         type=float,
         help="ramp every learning rate, biases included, from 0 up to lr0 over this many epochs "
-        "(a warm start's default is none: a fresh AdamW's first steps at full rate knock it back)",
+        "(a warm start's default: none)",
     )
     parser.add_argument(
         "--prepare-only",

@@ -169,13 +169,10 @@ def settings_text(args: dict[str, object], machine: object = None) -> str:
         else f"mosaic off for the last {args.get('close_mosaic', '?')} epochs"
     )
     warmup = args.get("warmup_epochs", "?")
-    if args.get("warmup_bias_lr") == 0 and isinstance(warmup, int | float) and warmup > 0:
-        warmup = f"{warmup} epochs (every rate from 0)"
-    else:
-        warmup = f"{warmup} epochs"
+    from_zero = args.get("warmup_bias_lr") == 0 and isinstance(warmup, int | float) and warmup > 0
     text = (
-        f"optimizer {args.get('optimizer', '?')} lr0 {args.get('lr0', '?')}, warm-up "
-        f"{warmup}, {mosaic}, a wall-clock budget of "
+        f"optimizer {args.get('optimizer', '?')} lr0 {args.get('lr0', '?')}, warm-up {warmup} "
+        f"epochs{' (every rate from 0)' if from_zero else ''}, {mosaic}, a wall-clock budget of "
         f"{args.get('time', '?')} h"
     )
     scale = args.get("scale")

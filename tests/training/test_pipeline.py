@@ -102,23 +102,9 @@ def test_a_warm_up_ramps_every_rate_from_zero_and_is_checked(
 ) -> None:
     seen = train_args
     work = str(tmp_path / "work")
-    model = str(tmp_path / "model.onnx")
-    assert main(["--stage", "train", "--work-dir", work, "--warm-start", model]) == 0
-    assert (
-        main(
-            [
-                "--stage",
-                "train",
-                "--work-dir",
-                work,
-                "--warm-start",
-                model,
-                "--warmup-epochs",
-                "0.5",
-            ]
-        )
-        == 0
-    )
+    warm = ["--stage", "train", "--work-dir", work, "--warm-start", str(tmp_path / "model.onnx")]
+    assert main(warm) == 0
+    assert main([*warm, "--warmup-epochs", "0.5"]) == 0
     assert seen[0]["warmup_epochs"] == 0.0  # a warm start's default: no warm-up
     assert "warmup_bias_lr" not in seen[0]
     assert seen[1]["warmup_epochs"] == 0.5
