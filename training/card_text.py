@@ -108,8 +108,10 @@ def _training_text(
         "and bias that make it add the fused bias. Before training, the rebuilt model reproduced "
         f"the ONNX file on {_count(fit.get('images'))} validation images to {box_px} px in box "
         f"coordinates and {score} in class scores; the checkpoint then stores the weights in half "
-        "precision, as ultralytics' own checkpoints do. No warm-up (its bias learning rate of 0.1 "
-        "would undo what the weights know); each run's learning rate is in its line above. The "
+        "precision, as ultralytics' own checkpoints do. Each run's learning rate and warm-up "
+        "are in its line above: ultralytics' own warm-up would start the biases at a rate of 0.1 "
+        "and undo what the weights know, so a warm start has none, or one that ramps every rate "
+        "from 0 (`--warmup-epochs`). The "
         "exported weights are the run's best epoch on the validation split (ultralytics' best.pt)."
         f"{one_to_one}"
     )
@@ -273,10 +275,49 @@ def card_markdown(
         "scenario_table": scenario_table,
         "scenario_sub_table": scenario_sub_table,
         "scenario_whole_table": scenario_whole_table,
+        "substream_masks": substream_mask_text(report, str(shipped)),
+        "training_log": training_log_text(config.model_dir),
         "main_size": "x".join(map(str, SCENARIO_STREAMS["main"])),
         "sub_size": "x".join(map(str, SCENARIO_STREAMS["sub"])),
     }
     return Template(TEMPLATE.read_text()).substitute(values)
+
+
+TRAINING_LOG = "TRAINING_LOG.md"
+
+
+def training_log_text(model_dir: Path) -> str:
+    """A pointer to the hand-written log beside the card (why each run was made, how its
+    validation and test figures moved), when there is one."""
+    if not (model_dir / TRAINING_LOG).is_file():
+        return ""
+    return (
+        f"Why each run was made, how its validation and test figures moved and which runs were "
+        f"tried and not kept: [{TRAINING_LOG}]({TRAINING_LOG}), beside this card.\n\n"
+    )
+
+
+def substream_mask_text(report: Mapping[str, Any], shipped: str) -> str:
+    """What the sub-stream figures say about a mask under the nose, from the report."""
+
+    def found(key: str) -> tuple[int, int]:
+        kind = report[key][shipped]["kinds"].get("no_mask", {})
+        return int(kind.get("matched_truth", 0)), int(kind.get("truth", 0))
+
+    tiles, whole = found("scenarios_substream"), found("scenarios_whole_frame")
+    if tiles[1] and tiles[0] < tiles[1]:
+        return (
+            "A mask pulled under the nose is hard to see on a sub-stream (faces about 17 px "
+            f"behind the counter): the sub-stream tiles above find {tiles[0]} of {tiles[1]} "
+            "no_mask events; mask rules need the main stream."
+        )
+    return (
+        "A mask pulled under the nose on a sub-stream (faces about 17 px behind the counter) is "
+        f"found at full resolution only: of its {tiles[1]} no_mask events the sub-stream tiles "
+        f"above find {tiles[0]} and its whole frames, scaled to the input size, {whole[0]}; point "
+        "mask rules at the main stream, or keep the edge cropping motion regions at full "
+        "resolution."
+    )
 
 
 def extra_scenes_text(config: "PipelineConfig") -> str:

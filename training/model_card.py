@@ -250,11 +250,14 @@ def write_basic_card(
     validation: "ImageSetReport",
 ) -> Path:
     """The card `brightkitchen train` writes: provenance, training time and validation figures."""
+    from training.card_text import architecture_label
     from training.evaluate import format_table
+    from training.provenance import DEFAULT_ARCHITECTURE
 
+    network = architecture_label(DEFAULT_ARCHITECTURE)
     text = f"""# Model `{name}` (`models/{name}/model.onnx`)
 
-Trained from scratch by `brightkitchen train` (ultralytics YOLOv8n, no pretrained weights) on
+Trained from scratch by `brightkitchen train` (ultralytics {network}, no pretrained weights) on
 `{data}`: {train_images} training images, up to {epochs} epochs, {seconds / 60:.0f} min here.
 
     {command}

@@ -21,6 +21,7 @@ import yaml
 
 from training.datasets import IMAGE_SUFFIXES
 from training.errors import TrainingError
+from training.provenance import DEFAULT_ARCHITECTURE
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def train_checkpoint(
     epochs: int,
     imgsz: int,
     name: str = "kitchen",
-    model_yaml: str = "yolov8n.yaml",
+    model_yaml: str = DEFAULT_ARCHITECTURE,
     batch: int = 16,
     workers: int = 2,
     device: str = "cpu",
@@ -211,7 +212,7 @@ def train(
     epochs: int,
     imgsz: int,
     name: str = "kitchen",
-    model_yaml: str = "yolov8n.yaml",
+    model_yaml: str = DEFAULT_ARCHITECTURE,
     batch: int = 16,
     workers: int = 2,
     device: str = "cpu",

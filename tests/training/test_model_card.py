@@ -251,6 +251,7 @@ def test_a_warm_started_model_card_lists_every_training_run(tmp_path: Path) -> N
     assert "--warm-start models/kitchen/model.onnx --train-hours 1.7" in card
     assert "8.0e-04 px" in card
     assert "A warm start rebuilds a trainable YOLOv8n from" in card
+    assert "Each run's learning rate and warm-up are in its line above" in card
     assert "one-to-one" not in card  # a YOLOv8n has a single head
     assert "with a 1-minute load average of 1.9" in card
     assert "**not shown to be met**" in card  # 21 ms per 640x360 frame
@@ -347,6 +348,34 @@ def test_the_scenarios_are_judged_on_the_main_stream_and_shown_on_the_sub_stream
         "| no_mask | 2 | 0 | 0 | 0 | - | 0.000 | >= 0.95: P **NOT met**, R **NOT met** |"
     )
     assert main_at < sub_at < missed
+
+
+def test_what_the_card_says_of_masks_on_a_sub_stream_follows_the_measured_events(
+    tmp_path: Path,
+) -> None:
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    report = _report()
+    whole = report["scenarios_whole_frame"]["0.4"]["kinds"]["no_mask"]
+    whole.update(matched_truth=0, recall=0.0)
+    found = write_model_card(config, report, {}, tmp_path / "found.md").read_text()
+    assert (
+        "of its 2 no_mask events the sub-stream tiles above find 2 and its whole frames, scaled "
+        "to the input size, 0" in found
+    )
+    report["scenarios_substream"]["0.4"]["kinds"]["no_mask"].update(matched_truth=1, recall=0.5)
+    missed = write_model_card(config, report, {}, tmp_path / "missed.md").read_text()
+    assert "the sub-stream tiles above find 1 of 2 no_mask events" in missed
+    assert "whole frames" not in missed.split("What it will not do well")[1].split("Rodents")[0]
+
+
+def test_the_card_points_at_the_training_log_beside_it_when_there_is_one(tmp_path: Path) -> None:
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    without = write_model_card(config, _report(), {}, tmp_path / "without.md").read_text()
+    assert "TRAINING_LOG.md" not in without
+    config.model_dir.mkdir(parents=True)
+    (config.model_dir / "TRAINING_LOG.md").write_text("# runs\n")
+    card = write_model_card(config, _report(), {}, tmp_path / "with.md").read_text()
+    assert "[TRAINING_LOG.md](TRAINING_LOG.md), beside this card." in card
 
 
 def test_the_card_names_the_architecture_and_reads_the_output_shape_from_the_model(

@@ -122,14 +122,15 @@ def test_an_architecture_applies_to_a_run_from_scratch_only(
     warm = tmp_path / "old.onnx"
     warm.write_bytes(b"not read")
     argv = ["--stage", "train", "--work-dir", str(work), "--warm-start", str(warm)]
-    assert main([*argv, "--architecture", "yolo26n-p2.yaml"]) == 2
+    assert main([*argv, "--architecture", "yolov8n.yaml"]) == 2
     error = capsys.readouterr().err
-    assert "yolo26n-p2.yaml applies to a run from scratch" in error
+    assert "yolov8n.yaml applies to a run from scratch" in error
     assert "old.onnx" in error
 
 
 def test_a_run_from_scratch_names_its_architecture_in_its_command() -> None:
     assert PipelineConfig().scratch_command() == "make model"
-    assert PipelineConfig(architecture="yolo26n-p2.yaml").scratch_command() == (
-        "python -m training.pipeline --train-hours 1.6 --architecture yolo26n-p2.yaml"
+    assert PipelineConfig().architecture == "yolo26n-p2.yaml"  # the shipped model's network
+    assert PipelineConfig(architecture="yolov8n.yaml").scratch_command() == (
+        "python -m training.pipeline --train-hours 1.6 --architecture yolov8n.yaml"
     )
