@@ -65,7 +65,7 @@ def camera_scenarios() -> dict[str, Scenario]:
     # tray, open from 4 s to 36 s: two violations on one 40 s loop instead of the 150 s
     # uncovered_tray timeline. The tray stands in front of the cook (x 0.4, not 0.6): on a
     # 640x360 stream the edge detects at full resolution only around motion and keeps re-checking
-    # the rest on the whole, downscaled frame, where the shipped model does not see open food.
+    # the rest on the whole, downscaled frame, where open food is half its size and found less.
     tray = timelines["uncovered_tray"].dishes[0]
     prep = dataclasses.replace(
         timelines["hat_off"],

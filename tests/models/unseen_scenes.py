@@ -1,5 +1,5 @@
-"""Scenes the kitchen models never saw, and what a model finds on them (shared by the tests of
-the shipped model and of the one in training).
+"""Scenes the kitchen models never saw, and what a model finds on them (the shipped model's test;
+a candidate in training is checked on the same scenes before it replaces the shipped file).
 
 The scenes use small literal seeds and a config of their own (the training scenes use 63-bit
 seeds from scenes.dataset.scene_seed): wall camera, daylight, large heads, every head bare, every
