@@ -55,6 +55,7 @@ def _train(args: argparse.Namespace) -> int:
         batch=args.batch,
         models_dir=args.models_dir,
         runs_dir=args.runs_dir,
+        warm_start=args.warm_start,
     )
 
 
@@ -123,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     from training.cli import add_eval_arguments, add_train_arguments
 
     train = commands.add_parser(
-        "train", help="train a YOLO detector from scratch and export it (needs the train extra)"
+        "train",
+        help="train a YOLO detector, from scratch or on from a model of ours (train extra)",
     )
     add_train_arguments(train)
     train.set_defaults(handler=_train)

@@ -30,6 +30,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--models-dir", type=Path, default=Path("models"))
     parser.add_argument("--runs-dir", type=Path, default=Path("var/runs"), help="checkpoints")
+    parser.add_argument(
+        "--warm-start",
+        type=Path,
+        default=None,
+        help="continue from this model of ours (e.g. models/kitchen/model.onnx) instead of "
+        "training from scratch; the data must use its classes, in its order",
+    )
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
@@ -140,11 +147,33 @@ def run_train(
     batch: int = 16,
     models_dir: Path = Path("models"),
     runs_dir: Path = Path("var/runs"),
+    warm_start: Path | None = None,
 ) -> int:
-    """Train from scratch (ultralytics shows a progress bar); export models/<name>/model.onnx."""
-    from training.train import train
-
+    """Train from scratch, or from warm_start with the fine-tuning settings (ultralytics shows a
+    progress bar); export models/<name>/model.onnx and write its card beside it."""
+    command = " ".join(["brightkitchen", "train", *sys.argv[2:]])
+    extra: dict[str, object] = {} if hours is None else {"time": hours}
+    weights = None
     try:
+        if warm_start is not None:
+            from training.datasets import data_yaml_folders, data_yaml_names
+            from training.warm_start_run import (
+                FINE_TUNE_ARGS,
+                check_warm_start_source,
+                prepare_warm_start,
+            )
+
+            check_warm_start_source(warm_start, data_yaml_names(data))  # before torch loads
+            extra = {**FINE_TUNE_ARGS, **extra}
+            weights = prepare_warm_start(
+                warm_start,
+                runs_dir / f"{name}-warm-start" / "warm_start.pt",
+                image_folders=data_yaml_folders(data, "train"),
+                check_folders=data_yaml_folders(data, "val"),
+                imgsz=imgsz,
+            )
+        from training.train import train
+
         result = train(
             data,
             runs_dir,
@@ -153,7 +182,9 @@ def run_train(
             name=name,
             batch=batch,
             models_dir=models_dir,
-            extra=None if hours is None else {"time": hours},
+            extra=extra or None,
+            weights=weights,
+            command=command,
         )
     except ImportError as err:
         sys.stderr.write(
@@ -171,7 +202,8 @@ def run_train(
         result.onnx.parent / "MODEL_CARD.md",
         name=name,
         data=data,
-        command=" ".join(["brightkitchen", "train", *sys.argv[2:]]),
+        command=command,
+        warm_start=warm_start,
         epochs=epochs,
         train_images=result.train_images,
         seconds=result.seconds,

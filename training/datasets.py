@@ -261,29 +261,50 @@ def _from_yolo_folder(images: Path, names: tuple[str, ...] = CLASS_NAMES) -> lis
     return result
 
 
-def _from_data_yaml(path: Path, split: str) -> list[LabelledImage]:
+def _data_yaml(path: Path) -> dict[str, object]:
     try:
         document = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as err:
         raise DatasetError(f"{path}: not a readable data.yaml ({err})") from err
-    if not isinstance(document, dict) or split not in document:
-        raise DatasetError(f"{path}: no `{split}` entry")
-    raw_names = document.get("names")
+    if not isinstance(document, dict):
+        raise DatasetError(f"{path}: not a readable data.yaml (not a mapping)")
+    return document
+
+
+def data_yaml_names(path: Path) -> tuple[str, ...]:
+    """The class names of a YOLO data.yaml, in class-id order."""
+    raw_names = _data_yaml(path).get("names")
     if isinstance(raw_names, dict):
-        names = tuple(str(raw_names[k]) for k in sorted(raw_names))
-    elif isinstance(raw_names, list):
-        names = tuple(str(n) for n in raw_names)
-    else:
-        raise DatasetError(f"{path}: `names` must be a list or a mapping of class id to name")
-    root = Path(document.get("path") or path.parent)
+        return tuple(str(raw_names[k]) for k in sorted(raw_names))
+    if isinstance(raw_names, list):
+        return tuple(str(n) for n in raw_names)
+    raise DatasetError(f"{path}: `names` must be a list or a mapping of class id to name")
+
+
+def data_yaml_folders(path: Path, split: str) -> tuple[Path, ...]:
+    """The image folders of a YOLO data.yaml's `split` entry (one folder or a list), resolved
+    against its `path` (else the file's folder) as ultralytics does; each must exist."""
+    document = _data_yaml(path)
+    if split not in document:
+        raise DatasetError(f"{path}: no `{split}` entry")
+    root = Path(str(document.get("path") or path.parent))
     if not root.is_absolute():
         root = path.parent / root
-    entries = document[split] if isinstance(document[split], list) else [document[split]]
-    result: list[LabelledImage] = []
+    raw = document[split]
+    entries = raw if isinstance(raw, list) else [raw]
+    folders = []
     for entry in entries:
-        folder = Path(entry) if Path(entry).is_absolute() else root / entry
+        folder = Path(str(entry)) if Path(str(entry)).is_absolute() else root / str(entry)
         if not folder.is_dir():
             raise DatasetError(f"{path}: `{split}` folder {folder} does not exist")
+        folders.append(folder)
+    return tuple(folders)
+
+
+def _from_data_yaml(path: Path, split: str) -> list[LabelledImage]:
+    names = data_yaml_names(path)
+    result: list[LabelledImage] = []
+    for folder in data_yaml_folders(path, split):
         result.extend(_from_yolo_folder(folder, names))
     return sorted(result, key=lambda item: str(item.image))
 

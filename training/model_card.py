@@ -248,16 +248,29 @@ def write_basic_card(
     train_images: int,
     seconds: float,
     validation: "ImageSetReport",
+    warm_start: Path | None = None,
 ) -> Path:
     """The card `brightkitchen train` writes: provenance, training time and validation figures."""
     from training.card_text import architecture_label
     from training.evaluate import format_table
-    from training.provenance import DEFAULT_ARCHITECTURE
+    from training.provenance import architecture_of, read_history
 
-    network = architecture_label(DEFAULT_ARCHITECTURE)
+    runs = read_history(path.parent / "model.onnx")
+    network = architecture_label(architecture_of(runs))
+    if warm_start is None:
+        how = (
+            f"Trained from scratch by `brightkitchen train` (ultralytics {network}, no pretrained "
+            "weights)"
+        )
+    else:
+        how = (
+            f"Trained on from `{warm_start}` by `brightkitchen train --warm-start` (ultralytics "
+            f"{network}; the {len(runs) - 1} earlier runs of those weights are in the file's "
+            "stored history, `training.provenance.read_history`)"
+        )
     text = f"""# Model `{name}` (`models/{name}/model.onnx`)
 
-Trained from scratch by `brightkitchen train` (ultralytics {network}, no pretrained weights) on
+{how} on
 `{data}`: {train_images} training images, up to {epochs} epochs, {seconds / 60:.0f} min here.
 
     {command}

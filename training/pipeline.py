@@ -34,23 +34,12 @@ from scenes.backgrounds import View
 from scenes.scene import SceneConfig
 from training.errors import TrainingError
 from training.pipeline_data import record_time, stage_data
-from training.provenance import DEFAULT_ARCHITECTURE, architecture_of, read_history
+from training.provenance import DEFAULT_ARCHITECTURE
+from training.warm_start_run import FINE_TUNE_ARGS
 
 logger = logging.getLogger(__name__)
 
 STAGES = ("data", "train", "export", "scenarios", "evaluate", "card")
-
-# Fine-tuning a warm-started model: no warm-up (its bias learning rate of 0.1 would undo what the
-# weights know), AdamW at a lower learning rate than the from-scratch run's automatic choice
-# (0.000769 for 9 classes), mosaic off for the last 2 epochs.
-FINE_TUNE_ARGS: dict[str, object] = {
-    "optimizer": "AdamW",
-    "lr0": 0.0005,
-    "momentum": 0.9,
-    "warmup_epochs": 0.0,
-    "close_mosaic": 2,
-    "patience": 100,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,36 +186,24 @@ def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Pat
     against onnxruntime) into config.warm_start_checkpoint, or a given .pt."""
     if config.warm_start is None:
         return None
-    if not config.warm_start.is_file():
-        raise TrainingError(f"warm start {config.warm_start} does not exist")
     if config.warm_start.suffix != ".onnx":
+        if not config.warm_start.is_file():
+            raise TrainingError(f"warm start {config.warm_start} does not exist")
         return config.warm_start
-    from training.warm_start import build_warm_start  # needs the train extra (torch)
+    from training.warm_start_run import prepare_warm_start  # needs the train extra (torch)
 
     started = time.monotonic()
-    history = read_history(config.warm_start)
     generated, face_masks = config.data_dir / "generated", config.data_dir / "face-masks"
-    check = build_warm_start(
+    checkpoint = prepare_warm_start(
         config.warm_start,
         config.warm_start_checkpoint,
         image_folders=[generated / "images" / "train", face_masks / "images" / "train"],
         check_folders=[generated / "images" / "val", face_masks / "images" / "val"],
         imgsz=config.imgsz,
-        model_yaml=architecture_of(history),
         calibration_count=config.warm_start_calibration_images,
     )
-    if check.max_abs_box_px > 0.05 or check.max_abs_score > 1e-3:
-        raise TrainingError(f"the rebuilt model does not reproduce {config.warm_start}: {check}")
-    record = {
-        "onnx": str(config.warm_start),
-        "calibration_images": config.warm_start_calibration_images,
-        **dataclasses.asdict(check),
-        "history": [run.to_dict() for run in history],
-    }
-    record_path = config.warm_start_checkpoint.with_suffix(".json")
-    record_path.write_text(json.dumps(record, indent=2) + "\n")
     record_time("warm_start", timings, started)
-    return config.warm_start_checkpoint
+    return checkpoint
 
 
 def stage_train(config: PipelineConfig, timings: dict[str, float]) -> Path:

@@ -173,10 +173,14 @@ def settings_text(args: dict[str, object], machine: object = None) -> str:
     )
     warmup = args.get("warmup_epochs", "?")
     from_zero = args.get("warmup_bias_lr") == 0 and isinstance(warmup, int | float) and warmup > 0
+    budget = (
+        f"{args.get('epochs', '?')} epochs, no wall-clock budget"
+        if "time" in args and args["time"] is None
+        else f"a wall-clock budget of {args.get('time', '?')} h"
+    )
     text = (
         f"optimizer {args.get('optimizer', '?')} lr0 {args.get('lr0', '?')}, warm-up {warmup} "
-        f"epochs{' (every rate from 0)' if from_zero else ''}, {mosaic}, a wall-clock budget of "
-        f"{args.get('time', '?')} h"
+        f"epochs{' (every rate from 0)' if from_zero else ''}, {mosaic}, {budget}"
     )
     scale = args.get("scale")
     if scale is not None and scale != DEFAULT_AUG_SCALE:
@@ -186,9 +190,11 @@ def settings_text(args: dict[str, object], machine: object = None) -> str:
     return text
 
 
-def warm_start_record(checkpoint: Path, run_dir: Path) -> dict[str, object] | None:
+def warm_start_record(checkpoint: Path | None, run_dir: Path) -> dict[str, object] | None:
     """What the train stage recorded about its warm start (<checkpoint>.json), when the training
     run in run_dir really started from that checkpoint; None for a run from scratch."""
+    if checkpoint is None:
+        return None
     record_path = checkpoint.with_suffix(".json")
     if not record_path.is_file():
         return None
@@ -199,7 +205,7 @@ def warm_start_record(checkpoint: Path, run_dir: Path) -> dict[str, object] | No
 
 
 def training_history(
-    run_dir: Path, checkpoint: Path, *, scratch_command: str
+    run_dir: Path, checkpoint: Path | None, *, scratch_command: str
 ) -> tuple[TrainingRun, ...]:
     """The runs that made the model trained in run_dir: those its warm start continued (from
     the warm start record), then this run (from ultralytics' args.yaml and results.csv)."""

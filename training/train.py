@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast
 
-import yaml
-
-from training.datasets import IMAGE_SUFFIXES
+from training.datasets import IMAGE_SUFFIXES, data_yaml_folders
 from training.errors import TrainingError
-from training.provenance import DEFAULT_ARCHITECTURE
+from training.provenance import DEFAULT_ARCHITECTURE, training_history, write_history
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +71,12 @@ def prepare_offline(config_dir: Path) -> None:
 
 
 def _count_images(data_yaml: Path) -> int:
-    document = yaml.safe_load(data_yaml.read_text())
-    root = Path(document.get("path") or data_yaml.parent)
-    entries = document["train"] if isinstance(document["train"], list) else [document["train"]]
-    total = 0
-    for entry in entries:
-        folder = Path(entry) if Path(entry).is_absolute() else root / entry
-        total += sum(1 for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-    return total
+    return sum(
+        1
+        for folder in data_yaml_folders(data_yaml, "train")
+        for p in folder.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES
+    )
 
 
 def _use_all_cores(model: _Model) -> None:
@@ -220,10 +216,15 @@ def train(
     models_dir: Path = Path("models"),
     opset: int = 17,
     extra: dict[str, object] | None = None,
+    weights: Path | None = None,
+    command: str | None = None,
 ) -> TrainResult:
-    """Train model_yaml from scratch on data_yaml; export ONNX to models_dir/<name>/model.onnx."""
+    """Train model_yaml from scratch on data_yaml, or from weights (a checkpoint, e.g. from
+    training.warm_start_run); export ONNX to models_dir/<name>/model.onnx with the run's history
+    in it (a warm start's record beside its checkpoint carries the runs before it), so that a
+    later warm start from the file knows what it continues."""
     started = time.monotonic()
-    weights = train_checkpoint(
+    best = train_checkpoint(
         data_yaml,
         out_dir,
         epochs=epochs,
@@ -235,11 +236,15 @@ def train(
         device=device,
         seed=seed,
         extra=extra,
+        weights=weights,
+        command=command,
     )
     seconds = time.monotonic() - started
-    target = export_onnx(weights, models_dir / name / "model.onnx", imgsz=imgsz, opset=opset)
+    target = export_onnx(best, models_dir / name / "model.onnx", imgsz=imgsz, opset=opset)
+    runs = training_history(out_dir.resolve() / name, weights, scratch_command=command or "?")
+    write_history(target, runs)
     return TrainResult(
-        weights=weights,
+        weights=best,
         onnx=target,
         epochs=epochs,
         train_images=_count_images(data_yaml),

@@ -10,6 +10,8 @@ from scenes.classes import CLASS_NAMES
 from training.datasets import (
     convert_voc_to_yolo,
     copy_images_with_class,
+    data_yaml_folders,
+    data_yaml_names,
     is_validation,
     load_labelled_images,
     read_voc,
@@ -110,6 +112,24 @@ def test_data_yaml_reader(tmp_path: Path) -> None:
     (item,) = load_labelled_images(tmp_path / "data.yaml", split="val")
     assert item.truths[0].label == "cat"
     assert item.truths[0].xyxy == pytest.approx((5.0, 4.0, 15.0, 6.0))
+
+
+def test_data_yaml_folders_resolve_as_ultralytics_does_and_must_exist(tmp_path: Path) -> None:
+    (tmp_path / "set" / "a").mkdir(parents=True)
+    (tmp_path / "b").mkdir()
+    data = tmp_path / "data.yaml"
+    data.write_text(f"path: set\ntrain: [a, {tmp_path / 'b'}]\nval: a\nnames: [rat, cat]\n")
+    assert data_yaml_folders(data, "train") == (tmp_path / "set" / "a", tmp_path / "b")
+    assert data_yaml_folders(data, "val") == (tmp_path / "set" / "a",)
+    assert data_yaml_names(data) == ("rat", "cat")
+    with pytest.raises(DatasetError, match="no `test` entry"):
+        data_yaml_folders(data, "test")
+    data.write_text("train: missing\nnames: {0: rat}\n")
+    with pytest.raises(DatasetError, match=r"`train` folder .*missing does not exist"):
+        data_yaml_folders(data, "train")
+    data.write_text("train: [unclosed\n")
+    with pytest.raises(DatasetError, match=r"not a readable data\.yaml"):
+        data_yaml_names(data)
 
 
 def test_bad_yolo_line_names_file_and_line(tmp_path: Path) -> None:

@@ -219,6 +219,23 @@ def test_train_without_the_extra_says_what_to_install(
     assert "train extra" in capsys.readouterr().err
 
 
+def test_train_refuses_a_warm_start_whose_classes_are_not_the_datas(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "images").mkdir()
+    data = tmp_path / "data.yaml"
+    data.write_text("train: images\nval: images\nnames:\n  0: person\n")
+    kitchen = Path(__file__).resolve().parents[2] / "models" / "kitchen" / "model.onnx"
+    code = run_train(data, runs_dir=tmp_path / "runs", warm_start=kitchen)
+    assert code == 2
+    assert "the data ['person']: label the data with the model's class ids" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "runs").exists()  # refused before anything was built
+    assert run_train(data, runs_dir=tmp_path / "runs", warm_start=tmp_path / "no.onnx") == 2
+    assert "no.onnx does not exist" in capsys.readouterr().err
+
+
 def test_a_warm_started_model_card_lists_every_training_run(tmp_path: Path) -> None:
     config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
     checkpoint = config.warm_start_checkpoint

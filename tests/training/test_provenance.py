@@ -79,6 +79,13 @@ def test_a_run_without_mosaic_says_so_instead_of_naming_its_close_mosaic_epochs(
     assert "mosaic off for the last 2 epochs" in settings_text({"mosaic": 1.0, "close_mosaic": 2})
 
 
+def test_a_run_without_a_time_budget_names_its_epochs_instead() -> None:
+    assert "mosaic off, 3 epochs, no wall-clock budget" in settings_text(
+        {"mosaic": 0.0, "epochs": 3, "time": None}
+    )
+    assert "a wall-clock budget of ? h" in settings_text({})  # not recorded: unknown
+
+
 def test_a_warm_up_from_zero_is_told_apart_from_ultralytics_bias_warm_up() -> None:
     ours = settings_text({"warmup_epochs": 0.5, "warmup_bias_lr": 0.0})
     assert "warm-up 0.5 epochs (every rate from 0)," in ours
