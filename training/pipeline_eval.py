@@ -39,19 +39,17 @@ CONFIDENCES = (0.5, 0.4, 0.3, 0.25)
 
 def stage_export(config: "PipelineConfig", timings: dict[str, float]) -> Path:
     from training.pipeline import best_checkpoint
-    from training.provenance import training_history, write_history
-    from training.train import export_onnx
+    from training.train import export_with_history
 
     started = time.monotonic()
-    target = export_onnx(
-        best_checkpoint(config), config.model_dir / "model.onnx", imgsz=config.imgsz
-    )
-    runs = training_history(
-        config.runs_dir / config.name,
-        config.warm_start_checkpoint,
+    target = export_with_history(
+        best_checkpoint(config),
+        config.model_dir / "model.onnx",
+        imgsz=config.imgsz,
+        run_dir=config.runs_dir / config.name,
+        warm_start=config.warm_start_checkpoint,
         scratch_command=config.scratch_command(),
     )
-    write_history(target, runs)  # a later warm start from this file knows what it continues
     timings["export"] = round(time.monotonic() - started, 1)
     size_mb = target.stat().st_size / 1e6
     logger.info("exported model=%s size_mb=%.1f", target, size_mb)

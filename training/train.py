@@ -184,6 +184,24 @@ def train_checkpoint(
     return weights
 
 
+def export_with_history(
+    weights: Path,
+    target: Path,
+    *,
+    imgsz: int,
+    run_dir: Path,
+    warm_start: Path | None,
+    scratch_command: str,
+    opset: int = 17,
+) -> Path:
+    """export_onnx, then store in the file the runs that made it (training_history of run_dir,
+    continuing those of the warm_start checkpoint's record), so that a later warm start from the
+    file knows what it continues."""
+    exported = export_onnx(weights, target, imgsz=imgsz, opset=opset)
+    write_history(exported, training_history(run_dir, warm_start, scratch_command=scratch_command))
+    return exported
+
+
 def export_onnx(weights: Path, target: Path, *, imgsz: int, opset: int = 17) -> Path:
     """Export a checkpoint to ONNX (ultralytics writes names, stride and imgsz into the metadata)
     and copy it to target."""
@@ -221,8 +239,7 @@ def train(
 ) -> TrainResult:
     """Train model_yaml from scratch on data_yaml, or from weights (a checkpoint, e.g. from
     training.warm_start_run); export ONNX to models_dir/<name>/model.onnx with the run's history
-    in it (a warm start's record beside its checkpoint carries the runs before it), so that a
-    later warm start from the file knows what it continues."""
+    in it (export_with_history)."""
     started = time.monotonic()
     best = train_checkpoint(
         data_yaml,
@@ -240,9 +257,15 @@ def train(
         command=command,
     )
     seconds = time.monotonic() - started
-    target = export_onnx(best, models_dir / name / "model.onnx", imgsz=imgsz, opset=opset)
-    runs = training_history(out_dir.resolve() / name, weights, scratch_command=command or "?")
-    write_history(target, runs)
+    target = export_with_history(
+        best,
+        models_dir / name / "model.onnx",
+        imgsz=imgsz,
+        opset=opset,
+        run_dir=out_dir.resolve() / name,
+        warm_start=weights,
+        scratch_command=command or "?",
+    )
     return TrainResult(
         weights=best,
         onnx=target,
