@@ -10,7 +10,8 @@ Stages, each one resumable on its own (`python -m training.pipeline --stage STAG
   among kitchen clutter, if asked (training.pipeline_data);
 - train: ultralytics YOLO from scratch for a wall-clock budget (train_hours), checkpoints kept;
   with warm_start (`--warm-start models/kitchen/model.onnx`) it continues from a shipped model's
-  weights instead (training.warm_start rebuilds a trainable checkpoint from the ONNX file);
+  weights instead (training.warm_start rebuilds a trainable checkpoint from the ONNX file)
+  (training.pipeline_train);
 - export: best checkpoint -> models/<name>/model.onnx;
 - scenarios: held-out scenario videos (seeds never used in training) with their ground truth;
 - evaluate: generated test set, face-mask validation split, scenario videos -> a JSON report;
@@ -25,7 +26,6 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +33,10 @@ from pathlib import Path
 from scenes.backgrounds import View
 from scenes.scene import SceneConfig
 from training.errors import TrainingError
-from training.pipeline_data import record_time, stage_data
+from training.pipeline_data import stage_data
+from training.pipeline_train import stage_train
 from training.provenance import DEFAULT_ARCHITECTURE
 from training.warm_start_run import FINE_TUNE_ARGS
-
-logger = logging.getLogger(__name__)
 
 STAGES = ("data", "train", "export", "scenarios", "evaluate", "card")
 
@@ -171,77 +170,6 @@ class PipelineConfig:
         return dataclasses.replace(
             self.scene_config(), food=(2, 6), props=(3, 8), dark_clutter=(1, 3)
         )
-
-
-def best_checkpoint(config: PipelineConfig) -> Path:
-    weights = config.runs_dir / config.name / "weights"
-    for name in ("best.pt", "last.pt"):
-        if (weights / name).is_file():
-            return weights / name
-    raise TrainingError(f"no checkpoint under {weights}; run the train stage first")
-
-
-def warm_start_weights(config: PipelineConfig, timings: dict[str, float]) -> Path | None:
-    """The checkpoint to start from: None from scratch, an ONNX export rebuilt (and checked
-    against onnxruntime) into config.warm_start_checkpoint, or a given .pt."""
-    if config.warm_start is None:
-        return None
-    if config.warm_start.suffix != ".onnx":
-        if not config.warm_start.is_file():
-            raise TrainingError(f"warm start {config.warm_start} does not exist")
-        return config.warm_start
-    from training.warm_start_run import prepare_warm_start  # needs the train extra (torch)
-
-    started = time.monotonic()
-    generated, face_masks = config.data_dir / "generated", config.data_dir / "face-masks"
-    checkpoint = prepare_warm_start(
-        config.warm_start,
-        config.warm_start_checkpoint,
-        image_folders=[generated / "images" / "train", face_masks / "images" / "train"],
-        check_folders=[generated / "images" / "val", face_masks / "images" / "val"],
-        imgsz=config.imgsz,
-        calibration_count=config.warm_start_calibration_images,
-    )
-    record_time("warm_start", timings, started)
-    return checkpoint
-
-
-def stage_train(config: PipelineConfig, timings: dict[str, float]) -> Path:
-    """Train on data/train.yaml for train_hours, from scratch or from config.warm_start; returns
-    the best checkpoint."""
-    from training.train import prepare_offline, train_checkpoint  # train needs torch
-
-    data_yaml = config.train_data or config.data_dir / "train.yaml"
-    if not data_yaml.is_file():
-        raise TrainingError(f"{data_yaml} does not exist; run the data stage first")
-    if config.warm_start is not None and config.architecture != DEFAULT_ARCHITECTURE:
-        raise TrainingError(
-            f"architecture {config.architecture} applies to a run from scratch; a warm start "
-            f"continues the architecture of {config.warm_start}"
-        )
-    weights_from = warm_start_weights(config, timings)
-    if config.prepare_only:
-        prepare_offline(config.runs_dir / ".ultralytics")  # the font, for a machine without one
-        logger.info("prepared warm_start=%s for a training run elsewhere", weights_from)
-        return weights_from or data_yaml
-    started = time.monotonic()
-    weights = train_checkpoint(
-        data_yaml,
-        config.runs_dir,
-        epochs=config.max_epochs,
-        imgsz=config.imgsz,
-        name=config.name,
-        model_yaml=config.architecture,
-        batch=config.batch,
-        workers=config.workers,
-        device=config.device,
-        seed=0,
-        extra={"time": config.train_hours, "plots": config.plots, **config.extra_train_args},
-        weights=weights_from,
-        command=config.command,
-    )
-    record_time("train", timings, started)
-    return weights
 
 
 def _load_timings(config: PipelineConfig) -> dict[str, float]:

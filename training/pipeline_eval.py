@@ -38,7 +38,7 @@ CONFIDENCES = (0.5, 0.4, 0.3, 0.25)
 
 
 def stage_export(config: "PipelineConfig", timings: dict[str, float]) -> Path:
-    from training.pipeline import best_checkpoint
+    from training.pipeline_train import best_checkpoint
     from training.train import export_with_history
 
     started = time.monotonic()
