@@ -71,6 +71,7 @@ def _eval(args: argparse.Namespace) -> int:
         confidence=args.confidence,
         split=args.split,
         by_size=args.by_size,
+        with_confusion=args.confusion,
         tiled=not args.whole_frame,
         detect_fps=args.detect_fps,
     )

@@ -62,6 +62,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="--data: also print each class's recall by box size (JSON always has it)",
     )
     parser.add_argument(
+        "--confusion",
+        action="store_true",
+        help="--data: also print what each class's missed and false boxes were (JSON has it)",
+    )
+    parser.add_argument(
         "--whole-frame",
         action="store_true",
         help="--scenario: detect on whole frames instead of tiles of the model's input size",
@@ -79,6 +84,7 @@ def run_eval(
     confidence: float = DEFAULT_CONFIDENCE,
     split: str = "val",
     by_size: bool = False,
+    with_confusion: bool = False,
     tiled: bool = True,
     detect_fps: float = 5.0,
     out: TextIO | None = None,
@@ -97,7 +103,12 @@ def run_eval(
         return 2
     try:
         if data is not None:
-            from training.evaluate import evaluate_data, format_size_table, format_table
+            from training.evaluate import (
+                evaluate_data,
+                format_confusion_table,
+                format_size_table,
+                format_table,
+            )
 
             (report,) = evaluate_data(
                 model,
@@ -113,6 +124,8 @@ def run_eval(
                 text = format_table(report)
                 if by_size:
                     text += "\n\n" + format_size_table(report)
+                if with_confusion:
+                    text += "\n\n" + format_confusion_table(report)
         else:
             assert scenario is not None
             from training.scenario_eval import evaluate_scenario_folder, format_scenario_table

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from detector.detections import Detections, Detector
+from training.confusion import ClassConfusion, confusion
 from training.datasets import LabelledImage, load_labelled_images
 from training.errors import DatasetError
 from training.metrics import (
@@ -46,6 +47,8 @@ class ImageSetReport:
     classes: tuple[ClassMetrics, ...]
     # recall per class and size bin of every ground-truth box (min_size_px does not apply)
     size_recall: tuple[SizeRecall, ...] = ()
+    # per class, what its missed boxes were read as and what lay under its false boxes
+    confusion: tuple[ClassConfusion, ...] = ()
 
     @property
     def mean_ap50(self) -> float | None:
@@ -56,6 +59,10 @@ class ImageSetReport:
         document = asdict(self)
         document["classes"] = {c.label: asdict(c) for c in self.classes}
         document["size_recall"] = [{**asdict(s), "recall": s.recall} for s in self.size_recall]
+        document["confusion"] = {
+            c.label: {**asdict(c), "read_as": dict(c.read_as), "on_class": dict(c.on_class)}
+            for c in self.confusion
+        }
         document["mean_ap50"] = self.mean_ap50
         return document
 
@@ -156,6 +163,13 @@ def evaluate_image_set(
                     labels=labels,
                     confidence_threshold=confidence,
                     iou_threshold=iou_threshold,
+                ),
+                confusion=confusion(
+                    pairs,
+                    labels=labels,
+                    confidence_threshold=confidence,
+                    iou_threshold=iou_threshold,
+                    min_size_px=min_size_px,
                 ),
             )
         )
@@ -260,5 +274,49 @@ def format_size_table(report: ImageSetReport) -> str:
             f"recall at confidence >= {report.confidence:g} by a box's shorter side in px "
             "(boxes in the bin in brackets; every box counted)",
             *format_rows(("class", *bins), rows),
+        ]
+    )
+
+
+def _counted(pairs: Sequence[tuple[str, int]]) -> str:
+    return ", ".join(f"{label} {count}" for label, count in pairs) or "-"
+
+
+def format_confusion_table(report: ImageSetReport) -> str:
+    """Per class, its missed boxes (fn) and false boxes (fp) by kind (training.confusion)."""
+    header = (
+        "class",
+        "fn",
+        "read as",
+        "below",
+        "neighbour",
+        "unseen",
+        "fp",
+        "on class",
+        "on found",
+        "background",
+    )
+    rows = [
+        (
+            c.label,
+            str(c.missed),
+            _counted(c.read_as),
+            str(c.below_threshold),
+            str(c.lost_to_neighbour),
+            str(c.unseen),
+            str(c.false_boxes),
+            _counted(c.on_class),
+            str(c.on_found),
+            str(c.on_background),
+        )
+        for c in report.confusion
+    ]
+    return "\n".join(
+        [
+            f"errors at confidence >= {report.confidence:g}, IoU >= {report.iou_threshold:g}. "
+            "A missed box (fn) was read as another class, found only below the threshold, lost "
+            "to a neighbour's box, or unseen; a false box (fp) lay on another class's box, on a "
+            "box already found, or on background",
+            *format_rows(header, rows),
         ]
     )

@@ -68,7 +68,7 @@ def iou(a: XYXY, b: XYXY) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _short_side(box: XYXY) -> float:
+def short_side(box: XYXY) -> float:
     return min(box[2] - box[0], box[3] - box[1])
 
 
@@ -87,7 +87,7 @@ class _Tally:
     scored: list[tuple[float, bool]] = field(default_factory=list)  # (confidence, true positive)
 
 
-def _greedy_match(
+def greedy_match(
     boxes: Sequence[XYXY], ranked: Sequence[Prediction], iou_threshold: float
 ) -> list[int]:
     """For each prediction (best first), the index of the not-yet-matched box it takes (the one
@@ -107,7 +107,8 @@ def _greedy_match(
     return taken
 
 
-def _ranked(predictions: Iterable[Prediction], label: str) -> list[Prediction]:
+def by_confidence(predictions: Iterable[Prediction], label: str) -> list[Prediction]:
+    """The predictions of one class, most confident first (ties keep the input order)."""
     return sorted((p for p in predictions if p.label == label), key=lambda p: -p.confidence)
 
 
@@ -120,14 +121,14 @@ def _match_image(
     iou_threshold: float,
     min_size_px: float,
 ) -> None:
-    counted = [t.xyxy for t in truths if t.label == label and _short_side(t.xyxy) >= min_size_px]
-    ignored = [t.xyxy for t in truths if t.label == label and _short_side(t.xyxy) < min_size_px]
+    counted = [t.xyxy for t in truths if t.label == label and short_side(t.xyxy) >= min_size_px]
+    ignored = [t.xyxy for t in truths if t.label == label and short_side(t.xyxy) < min_size_px]
     tally.ground_truth += len(counted)
-    ranked = _ranked(predictions, label)
-    for pred, taken in zip(ranked, _greedy_match(counted, ranked, iou_threshold), strict=True):
+    ranked = by_confidence(predictions, label)
+    for pred, taken in zip(ranked, greedy_match(counted, ranked, iou_threshold), strict=True):
         if taken >= 0:
             tally.scored.append((pred.confidence, True))
-        elif _short_side(pred.xyxy) < min_size_px or any(
+        elif short_side(pred.xyxy) < min_size_px or any(
             iou(pred.xyxy, box) >= iou_threshold for box in ignored
         ):
             continue
@@ -227,9 +228,9 @@ def recall_by_size(
         kept = [p for p in predictions if p.confidence >= confidence_threshold]
         for label in labels:
             boxes = [t.xyxy for t in truths if t.label == label]
-            taken = set(_greedy_match(boxes, _ranked(kept, label), iou_threshold))
+            taken = set(greedy_match(boxes, by_confidence(kept, label), iou_threshold))
             for index, box in enumerate(boxes):
-                size_bin = int(np.searchsorted(edges_px, _short_side(box), side="right"))
+                size_bin = int(np.searchsorted(edges_px, short_side(box), side="right"))
                 total[label][size_bin] += 1
                 found[label][size_bin] += int(index in taken)
     return tuple(

@@ -81,6 +81,10 @@ def test_eval_cli_prints_a_table_or_json(
     assert sizes[40.0]["recall"] == pytest.approx(0.75)
     assert sizes[0.0]["ground_truth"] == 0
     assert sizes[0.0]["recall"] is None
+    # the undrawn square is the one miss: nothing at all was predicted there
+    errors = document["confusion"]["red_marker"]
+    assert (errors["missed"], errors["unseen"], errors["read_as"]) == (1, 1, {})
+    assert errors["false_boxes"] == 0
     out = io.StringIO()
     assert run_eval(marker_model, data, None, as_json=True, min_size_px=70.0, out=out) == 0
     # boxes under 70 px (the 60 px squares, the undrawn 64 px one) are ignored: only the 80 px
@@ -97,6 +101,20 @@ def test_eval_cli_prints_a_table_or_json(
     size_table = out.getvalue().split("by a box's shorter side")[1].splitlines()
     assert size_table[1].split() == ["class", "<8", "8-12", "12-16", "16-24", "24-40", ">=40"]
     assert size_table[2].split() == ["red_marker", "-", "-", "-", "-", "-", "0.75", "(4)"]
+    assert "errors at confidence" not in out.getvalue()
+    out = io.StringIO()
+    assert run_eval(marker_model, data, None, with_confusion=True, out=out) == 0
+    errors_table = out.getvalue().split("errors at confidence")[1].splitlines()
+    assert errors_table[1].split()[:7] == [
+        "class",
+        "fn",
+        "read",
+        "as",
+        "below",
+        "neighbour",
+        "unseen",
+    ]
+    assert errors_table[2].split() == ["red_marker", "1", "-", "0", "0", "1", "0", "-", "0", "0"]
 
 
 def test_eval_cli_names_a_missing_data_path(
