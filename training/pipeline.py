@@ -263,6 +263,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(a warm start's default: none)",
     )
     parser.add_argument(
+        "--cls-gain",
+        type=float,
+        help="ultralytics' weight of the classification loss against the box losses (default "
+        "0.5); more when classes are swapped (a covered head read as bare) rather than missed",
+    )
+    parser.add_argument(
+        "--class-weight-power",
+        type=float,
+        help="weigh each class's classification loss by its inverse box count to this power, in "
+        "[0, 1] (ultralytics' cls_pw; default 0: every class alike), for rare classes",
+    )
+    parser.add_argument(
         "--prepare-only",
         action="store_true",
         help="train stage: build the warm start and the font folder for a run elsewhere only",
@@ -295,6 +307,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 0.0 <= args.mosaic <= 1.0:
             parser.error(f"--mosaic must lie in [0, 1], got {args.mosaic}")
         extra["mosaic"] = args.mosaic
+    if args.cls_gain is not None:
+        if args.cls_gain <= 0:
+            parser.error(f"--cls-gain must be > 0, got {args.cls_gain}")
+        extra["cls"] = args.cls_gain
+    if args.class_weight_power is not None:
+        if not 0.0 <= args.class_weight_power <= 1.0:
+            parser.error(f"--class-weight-power must lie in [0, 1], got {args.class_weight_power}")
+        extra["cls_pw"] = args.class_weight_power
     if args.warmup_epochs is not None:
         if args.warmup_epochs < 0:
             parser.error(f"--warmup-epochs must be >= 0, got {args.warmup_epochs}")

@@ -97,6 +97,25 @@ def test_the_mosaic_share_reaches_the_training_arguments_and_is_checked(
     assert len(seen) == 2  # the bad value trained nothing
 
 
+def test_the_classification_weights_reach_the_training_arguments_and_are_checked(
+    tmp_path: Path, train_args: list[dict[str, object]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen = train_args
+    work = str(tmp_path / "work")
+    train = ["--stage", "train", "--work-dir", work]
+    assert main([*train, "--cls-gain", "1.0", "--class-weight-power", "0.5"]) == 0
+    assert main(train) == 0
+    assert (seen[0]["cls"], seen[0]["cls_pw"]) == (1.0, 0.5)
+    assert "cls" not in seen[1] and "cls_pw" not in seen[1]  # ultralytics' defaults
+    with pytest.raises(SystemExit):
+        main([*train, "--cls-gain", "0"])
+    assert "--cls-gain must be > 0, got 0.0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*train, "--class-weight-power", "2"])
+    assert "--class-weight-power must lie in [0, 1], got 2.0" in capsys.readouterr().err
+    assert len(seen) == 2  # the bad values trained nothing
+
+
 def test_a_warm_up_ramps_every_rate_from_zero_and_is_checked(
     tmp_path: Path, train_args: list[dict[str, object]], capsys: pytest.CaptureFixture[str]
 ) -> None:
