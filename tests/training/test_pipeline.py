@@ -106,7 +106,8 @@ def test_the_classification_weights_reach_the_training_arguments_and_are_checked
     assert main([*train, "--cls-gain", "1.0", "--class-weight-power", "0.5"]) == 0
     assert main(train) == 0
     assert (seen[0]["cls"], seen[0]["cls_pw"]) == (1.0, 0.5)
-    assert "cls" not in seen[1] and "cls_pw" not in seen[1]  # ultralytics' defaults
+    assert "cls" not in seen[1]  # ultralytics' defaults
+    assert "cls_pw" not in seen[1]
     with pytest.raises(SystemExit):
         main([*train, "--cls-gain", "0"])
     assert "--cls-gain must be > 0, got 0.0" in capsys.readouterr().err
