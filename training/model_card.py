@@ -125,6 +125,28 @@ def _size_table(size_recall: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _confusion_table(confusion: Mapping[str, Mapping[str, Any]]) -> str:
+    """Per class, what its missed and false boxes were, from an ImageSetReport's confusion."""
+    if not confusion:
+        return "(not measured: run the evaluate stage again)"
+
+    def counted(pairs: Mapping[str, int]) -> str:
+        return ", ".join(f"{label} {count}" for label, count in pairs.items()) or "-"
+
+    lines = [
+        "| class | missed | read as | below the threshold | lost to a neighbour | unseen "
+        "| false | on another class | on one found | on background |",
+        "|---|---:|---|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    lines += [
+        f"| {label} | {c['missed']} | {counted(c['read_as'])} | {c['below_threshold']} "
+        f"| {c['lost_to_neighbour']} | {c['unseen']} | {c['false_boxes']} "
+        f"| {counted(c['on_class'])} | {c['on_found']} | {c['on_background']} |"
+        for label, c in confusion.items()
+    ]
+    return "\n".join(lines)
+
+
 def _minutes(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 60:.0f} min"
 
@@ -158,6 +180,7 @@ def write_model_card(
         ),
         generated_at_05=at_05,
         size_table=_size_table(generated.get("size_recall", [])),
+        confusion_table=_confusion_table(generated.get("confusion", {})),
         scenario_table_05=_scenario_table(report["scenarios"]["0.5"]),
         face_table=_face_table(report["face_masks_val"], confs),
         scenario_table=_scenario_table(report["scenarios"][shipped]),

@@ -157,6 +157,30 @@ def test_the_card_shows_recall_by_size(tmp_path: Path) -> None:
     assert "(not measured: run the evaluate stage again)" in card
 
 
+def test_the_card_shows_what_the_errors_are(tmp_path: Path) -> None:
+    report = _report()
+    report["generated_test"]["0.4"]["confusion"] = {
+        "food_covered": {
+            "missed": 5,
+            "read_as": {"food_uncovered": 3, "person": 1},
+            "below_threshold": 1,
+            "lost_to_neighbour": 0,
+            "unseen": 0,
+            "false_boxes": 2,
+            "on_class": {},
+            "on_found": 0,
+            "on_background": 2,
+        }
+    }
+    config = PipelineConfig(work_dir=tmp_path / "work", models_dir=tmp_path / "models")
+    card = write_model_card(config, report, {}, tmp_path / "MODEL_CARD.md").read_text()
+    assert "--confidence 0.4 --by-size --confusion" in card
+    assert "| food_covered | 5 | food_uncovered 3, person 1 | 1 | 0 | 0 | 2 | - | 0 | 2 |" in card
+    card = write_model_card(config, _report(), {}, tmp_path / "MODEL_CARD.md").read_text()
+    assert "What the errors at confidence 0.4 are" in card
+    assert card.count("(not measured: run the evaluate stage again)") == 2  # sizes, errors
+
+
 @pytest.mark.parametrize(
     ("latency", "expected"),
     [
