@@ -15,7 +15,8 @@ takes) is, in this order:
 - below the threshold: a prediction of its own class overlaps it, but only under the threshold;
 - lost to a neighbour: a prediction of its own class at or above the threshold overlaps it but was
   matched to another box of that class (two objects close together, one box);
-- unseen: nothing at all overlaps it.
+- unseen: no box of its own class at any confidence overlaps it (nor one of another class at the
+  threshold).
 
 A false box (a prediction at or above the threshold that takes no counted box of its class, and
 neither is small nor lies on an ignored box) lies, in this order:
