@@ -36,9 +36,10 @@ from training.metrics import (
     GroundTruth,
     Prediction,
     by_confidence,
+    counted_and_ignored,
     greedy_match,
     iou,
-    short_side,
+    is_ignored,
 )
 
 
@@ -111,15 +112,15 @@ def _tally_false_boxes(
     own: Sequence[Prediction],
     matches: Sequence[int],
     boxes: Sequence[XYXY],
+    ignored: Sequence[XYXY],
     iou_threshold: float,
     min_size_px: float,
 ) -> None:
-    ignored = [t.xyxy for t in truths if t.label == label and short_side(t.xyxy) < min_size_px]
     others = [(t.label, t.xyxy) for t in truths if t.label != label]
     for pred, match in zip(own, matches, strict=True):
-        if match >= 0 or short_side(pred.xyxy) < min_size_px:
-            continue
-        if any(iou(pred.xyxy, box) >= iou_threshold for box in ignored):
+        if match >= 0 or is_ignored(
+            pred, ignored, min_size_px=min_size_px, iou_threshold=iou_threshold
+        ):
             continue
         counts.false_boxes += 1
         on_class = _best_overlap(pred.xyxy, others, iou_threshold)
@@ -144,15 +145,21 @@ def confusion(
     for truths, predictions in images:
         kept = [p for p in predictions if p.confidence >= confidence_threshold]
         for label in labels:
-            boxes = [
-                t.xyxy for t in truths if t.label == label and short_side(t.xyxy) >= min_size_px
-            ]
+            boxes, ignored = counted_and_ignored(truths, label, min_size_px)
             own = by_confidence(kept, label)
             matches = greedy_match(boxes, own, iou_threshold)
             taken = {m for m in matches if m >= 0}
             _tally_misses(counts[label], boxes, taken, label, kept, predictions, iou_threshold)
             _tally_false_boxes(
-                counts[label], truths, label, own, matches, boxes, iou_threshold, min_size_px
+                counts[label],
+                truths,
+                label,
+                own,
+                matches,
+                boxes,
+                ignored,
+                iou_threshold,
+                min_size_px,
             )
     return tuple(_freeze(label, counts[label]) for label in labels)
 

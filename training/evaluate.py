@@ -11,7 +11,7 @@ import os
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -278,7 +278,8 @@ def format_size_table(report: ImageSetReport) -> str:
     )
 
 
-def _counted(pairs: Sequence[tuple[str, int]]) -> str:
+def counts_text(pairs: Iterable[tuple[str, int]]) -> str:
+    """'food_uncovered 24, person 1', or '-' for none."""
     return ", ".join(f"{label} {count}" for label, count in pairs) or "-"
 
 
@@ -300,12 +301,12 @@ def format_confusion_table(report: ImageSetReport) -> str:
         (
             c.label,
             str(c.missed),
-            _counted(c.read_as),
+            counts_text(c.read_as),
             str(c.below_threshold),
             str(c.lost_to_neighbour),
             str(c.unseen),
             str(c.false_boxes),
-            _counted(c.on_class),
+            counts_text(c.on_class),
             str(c.on_found),
             str(c.on_background),
         )

@@ -112,6 +112,27 @@ def by_confidence(predictions: Iterable[Prediction], label: str) -> list[Predict
     return sorted((p for p in predictions if p.label == label), key=lambda p: -p.confidence)
 
 
+def counted_and_ignored(
+    truths: Sequence[GroundTruth], label: str, min_size_px: float
+) -> tuple[list[XYXY], list[XYXY]]:
+    """The boxes of one class that count, and the small ones that are ignore regions."""
+    boxes = [t.xyxy for t in truths if t.label == label]
+    return (
+        [box for box in boxes if short_side(box) >= min_size_px],
+        [box for box in boxes if short_side(box) < min_size_px],
+    )
+
+
+def is_ignored(
+    pred: Prediction, ignored: Sequence[XYXY], *, min_size_px: float, iou_threshold: float
+) -> bool:
+    """Whether an unmatched prediction is dropped rather than counted false: it is small itself,
+    or it lies on an ignored ground-truth box."""
+    return short_side(pred.xyxy) < min_size_px or any(
+        iou(pred.xyxy, box) >= iou_threshold for box in ignored
+    )
+
+
 def _match_image(
     truths: Sequence[GroundTruth],
     predictions: Sequence[Prediction],
@@ -121,18 +142,13 @@ def _match_image(
     iou_threshold: float,
     min_size_px: float,
 ) -> None:
-    counted = [t.xyxy for t in truths if t.label == label and short_side(t.xyxy) >= min_size_px]
-    ignored = [t.xyxy for t in truths if t.label == label and short_side(t.xyxy) < min_size_px]
+    counted, ignored = counted_and_ignored(truths, label, min_size_px)
     tally.ground_truth += len(counted)
     ranked = by_confidence(predictions, label)
     for pred, taken in zip(ranked, greedy_match(counted, ranked, iou_threshold), strict=True):
         if taken >= 0:
             tally.scored.append((pred.confidence, True))
-        elif short_side(pred.xyxy) < min_size_px or any(
-            iou(pred.xyxy, box) >= iou_threshold for box in ignored
-        ):
-            continue
-        else:
+        elif not is_ignored(pred, ignored, min_size_px=min_size_px, iou_threshold=iou_threshold):
             tally.scored.append((pred.confidence, False))
 
 

@@ -129,9 +129,7 @@ def _confusion_table(confusion: Mapping[str, Mapping[str, Any]]) -> str:
     """Per class, what its missed and false boxes were, from an ImageSetReport's confusion."""
     if not confusion:
         return "(not measured: run the evaluate stage again)"
-
-    def counted(pairs: Mapping[str, int]) -> str:
-        return ", ".join(f"{label} {count}" for label, count in pairs.items()) or "-"
+    from training.evaluate import counts_text
 
     lines = [
         "| class | missed | read as | below the threshold | lost to a neighbour | unseen "
@@ -139,9 +137,9 @@ def _confusion_table(confusion: Mapping[str, Mapping[str, Any]]) -> str:
         "|---|---:|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     lines += [
-        f"| {label} | {c['missed']} | {counted(c['read_as'])} | {c['below_threshold']} "
+        f"| {label} | {c['missed']} | {counts_text(c['read_as'].items())} | {c['below_threshold']} "
         f"| {c['lost_to_neighbour']} | {c['unseen']} | {c['false_boxes']} "
-        f"| {counted(c['on_class'])} | {c['on_found']} | {c['on_background']} |"
+        f"| {counts_text(c['on_class'].items())} | {c['on_found']} | {c['on_background']} |"
         for label, c in confusion.items()
     ]
     return "\n".join(lines)
