@@ -46,11 +46,13 @@ def test_is_h264_yuv420p_at_the_requested_rate_and_length(marker_video: Path) ->
         assert stream.codec_context.pix_fmt == "yuv420p"
         assert (stream.codec_context.width, stream.codec_context.height) == VIDEO_SIZE
         assert stream.average_rate == VIDEO_FPS
+        # PyAV 18 refuses stream attributes once the container is closed: read them here
+        duration, time_base = stream.duration, stream.time_base
         packets = [packet for packet in container.demux(stream) if packet.size > 0]
     assert len(packets) == MARKER_VIDEO_DURATION_S * VIDEO_FPS
-    assert stream.duration is not None
-    assert stream.time_base is not None
-    assert float(stream.duration * stream.time_base) == pytest.approx(MARKER_VIDEO_DURATION_S)
+    assert duration is not None
+    assert time_base is not None
+    assert float(duration * time_base) == pytest.approx(MARKER_VIDEO_DURATION_S)
     # no B-frames: decode order is presentation order
     pts = [packet.pts or 0 for packet in packets]
     assert pts == sorted(pts)

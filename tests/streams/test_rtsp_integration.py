@@ -191,6 +191,7 @@ def test_the_server_paces_the_loop_with_increasing_timestamps(server: RtspServer
     started_at = time.monotonic()
     with av.open(server.url("cam1"), options=dict(RTSP_OPTIONS), timeout=(5.0, 5.0)) as container:
         stream = container.streams.video[0]
+        time_base = stream.time_base  # PyAV 18 refuses it once the container is closed
         pts: list[int] = []
         for packet in container.demux(stream):
             if packet.pts is not None:
@@ -198,8 +199,8 @@ def test_the_server_paces_the_loop_with_increasing_timestamps(server: RtspServer
             if len(pts) == packet_count:
                 break
     elapsed_s = time.monotonic() - started_at
-    assert stream.time_base is not None
-    steps = {round((b - a) * stream.time_base * VIDEO_FPS, 3) for a, b in itertools.pairwise(pts)}
+    assert time_base is not None
+    steps = {round((b - a) * time_base * VIDEO_FPS, 3) for a, b in itertools.pairwise(pts)}
     assert steps == {1}
     # a live stream cannot deliver 2.4 s of video in much less than 2.4 s (a lower bound only)
     assert elapsed_s >= (packet_count - 1) / VIDEO_FPS - 0.5
